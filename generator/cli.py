@@ -1,0 +1,114 @@
+"""The `slokit` command line.
+
+Exit status: 0 success, 1 invalid input (or stale outputs, failing tests),
+2 usage error (click's own convention).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from slokit import __version__
+from slokit.errors import SlokitError
+
+EXIT_INVALID = 1
+
+paths_argument = click.argument(
+    "paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path)
+)
+catalog_option = click.option(
+    "--catalog",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Metric catalog file. Default: catalog.yaml beside the SLO files.",
+)
+
+
+def report(exc: SlokitError) -> None:
+    """Print every diagnostic, sorted by file and line, then exit 1."""
+    for diag in exc.diagnostics:
+        click.echo(diag.format(), err=True)
+    n = len(exc.diagnostics)
+    click.echo(f"{n} error{'s' if n != 1 else ''}", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+def load(paths: tuple[Path, ...], catalog: Path | None):
+    from slokit.project import load_project
+
+    try:
+        return load_project(list(paths) or [Path("slos")], catalog)
+    except SlokitError as exc:
+        report(exc)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="slokit")
+def main() -> None:
+    """SLOs as code for LLM applications.
+
+    Write SLOs and a metric catalog in YAML (slos/), then validate them and
+    compile them into Prometheus rules, promtool tests, Grafana dashboards and
+    runbooks.
+
+    \b
+    Examples:
+      slokit validate                 # check slos/*.yaml against slos/catalog.yaml
+      slokit generate                 # write alerts/, dashboards/, stack/grafana/
+      slokit generate --check         # CI: fail if committed outputs are stale
+      slokit test                     # run promtool unit tests on the rules
+    """
+
+
+@main.command()
+@paths_argument
+@catalog_option
+def validate(paths: tuple[Path, ...], catalog: Path | None) -> None:
+    """Check SLO spec files and the metric catalog; print every problem found.
+
+    PATHS are directories (every *.yaml / *.yml in them) or single spec files;
+    the default is slos/.
+
+    \b
+    Examples:
+      slokit validate
+      slokit validate slos/support-chatbot.yaml
+      slokit validate specs/ --catalog metrics/catalog.yaml
+    """
+    project = load(paths, catalog)
+    n_slos = sum(len(s.spec.slos) for s in project.services)
+    n_budgets = sum(len(s.spec.budgets) for s in project.services)
+    click.echo(
+        f"ok: {len(project.services)} services, {n_slos} SLOs, {n_budgets} budgets, "
+        f"{len(project.catalog.metrics)} catalog metrics"
+    )
+
+
+@main.command()
+@click.option(
+    "--kind",
+    type=click.Choice(["all", "slo", "catalog"]),
+    default="all",
+    show_default=True,
+    help="Which schema to print.",
+)
+def schema(kind: str) -> None:
+    """Print the JSON Schema of SLO spec files and of the metric catalog.
+
+    Editors use it to complete and check files; add this first line to a file:
+    `# yaml-language-server: $schema=../docs/schema/slo.schema.json`
+
+    \b
+    Examples:
+      slokit schema --kind slo > slo.schema.json
+      slokit schema
+    """
+    from slokit.schema import json_schemas
+
+    schemas = json_schemas()
+    doc = schemas if kind == "all" else schemas[kind]
+    click.echo(json.dumps(doc, indent=2, sort_keys=True))

@@ -1,0 +1,1 @@
+"""Demo instrumented LLM application (see README)."""
