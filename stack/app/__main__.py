@@ -1,0 +1,3 @@
+from slokit_app.cli import main
+
+main()

@@ -1,0 +1,47 @@
+"""Keep every label value inside the catalog's bounds.
+
+A label with `values` maps anything outside the set to `other`. A label with
+`max_cardinality` admits the first distinct values it sees and maps the rest
+to `other` (so the series count can never grow past the cap, whatever callers
+send). `other` itself counts against the cap.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from slokit.model import LabelDef
+
+OTHER = "other"
+
+
+class LabelBound:
+    def __init__(self, definition: LabelDef | None):
+        self._allowed = frozenset(definition.values) if definition and definition.values is not None else None
+        self._cap = definition.max_cardinality if definition else None
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def bound(self, value: object) -> str:
+        text = OTHER if value is None else str(value)
+        if self._allowed is not None:
+            return text if text in self._allowed else OTHER
+        if self._cap is None:
+            return text
+        if text in self._seen:
+            return text
+        with self._lock:
+            # One slot stays free for `other`.
+            if len(self._seen) < self._cap - 1:
+                self._seen.add(text)
+                return text
+        return OTHER
+
+
+class LabelBounds:
+    def __init__(self, labels: dict[str, LabelDef]):
+        self._labels = {name: LabelBound(d) for name, d in labels.items()}
+        self._unbounded = LabelBound(None)
+
+    def bound(self, label: str, value: object) -> str:
+        return self._labels.get(label, self._unbounded).bound(value)

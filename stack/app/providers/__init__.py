@@ -1,0 +1,1 @@
+"""LLM providers: the simulator (default) and an OpenAI-compatible HTTP client."""

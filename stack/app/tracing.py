@@ -1,0 +1,90 @@
+"""OpenTelemetry tracing of the app, with redacted attributes and simulated timestamps.
+
+The app owns its TracerProvider (not the process-global one), so tests can
+attach an in-memory exporter and several apps can live in one process.
+Spans are exported over OTLP/HTTP only when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+from slokit_app.redact import redact_value
+from slokit_app.timeline import Timeline
+
+SERVICE_NAME = "slokit-demo-app"
+_PROPAGATOR = TraceContextTextMapPropagator()
+
+
+def build_tracer_provider(version: str, exporters: list[SpanExporter] | None = None) -> TracerProvider:
+    provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME, "service.version": version}))
+    for exporter in exporters or []:
+        # Test exporters see spans synchronously.
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    return provider
+
+
+def extract_context(headers: Mapping[str, str]):
+    """The caller's W3C trace context (traceparent / tracestate), if any."""
+    return _PROPAGATOR.extract(carrier=dict(headers))
+
+
+def trace_ids(span: Span) -> tuple[str | None, str | None]:
+    ctx = span.get_span_context()
+    if not ctx.is_valid or not ctx.trace_flags.sampled:
+        return None, None
+    return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
+
+
+def set_attributes(span: Span, attributes: Mapping[str, object]) -> None:
+    """Set attributes with every string redacted; None values are skipped."""
+    if not span.is_recording():
+        return
+    for key, value in attributes.items():
+        if value is None:
+            continue
+        value = redact_value(value)
+        if isinstance(value, list):
+            value = [str(v) for v in value]
+        span.set_attribute(key, value)
+
+
+class Tracer:
+    def __init__(self, provider: TracerProvider | None):
+        self.provider = provider
+        self._tracer = provider.get_tracer("slokit_app") if provider else trace.NoOpTracer()
+
+    @contextmanager
+    def span(self, name: str, timeline: Timeline, attributes: Mapping[str, object] | None = None,
+             context=None, kind: SpanKind = SpanKind.INTERNAL) -> Iterator[Span]:
+        """A span timed on the request's simulated timeline."""
+        with self._tracer.start_as_current_span(name, context=context, kind=kind, start_time=timeline.now_ns(),
+                                                end_on_exit=False, record_exception=False,
+                                                set_status_on_exception=False) as span:
+            if attributes:
+                set_attributes(span, attributes)
+            try:
+                yield span
+            except BaseException as exc:
+                span.set_status(Status(StatusCode.ERROR, str(redact_value(type(exc).__name__))))
+                set_attributes(span, {"error.type": type(exc).__name__})
+                raise
+            finally:
+                span.end(end_time=timeline.now_ns())
+
+    def shutdown(self) -> None:
+        if self.provider is not None:
+            self.provider.shutdown()
