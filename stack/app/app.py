@@ -66,7 +66,7 @@ def _is_loopback(host: str | None) -> bool:
     try:
         return host is not None and ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return host == "testclient"  # Starlette's in-process TestClient
+        return False
 
 
 def _provider(settings: Settings, data, faults: Faults, rng: random.Random):

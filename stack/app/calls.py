@@ -4,6 +4,7 @@ metrics and as one `chat <model>` span per attempt."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, replace
 
@@ -102,7 +103,13 @@ class ModelCaller:
                     return None, status
                 m.inc("llm_retries_total", {**ctx, "reason": exc.status}, trace_id=state.trace_id)
                 state.retries += 1
-                await state.timeline.advance(backoff_s(attempt, self._policy.backoff_base_s, exc.retry_after_s, self._rng))
+                pause = backoff_s(attempt, self._policy.backoff_base_s, exc.retry_after_s, self._rng)
+                if getattr(self._provider, "real_time", False):
+                    # A real endpoint must really be given the time it asked for.
+                    await asyncio.sleep(pause)
+                    state.timeline.advance_real(pause)
+                else:
+                    await state.timeline.advance(pause)
                 continue
             breaker.record_success()
             self._set_breaker_gauge(request.model)

@@ -79,8 +79,10 @@ class Tracer:
             try:
                 yield span
             except BaseException as exc:
-                span.set_status(Status(StatusCode.ERROR, str(redact_value(type(exc).__name__))))
-                set_attributes(span, {"error.type": type(exc).__name__})
+                # Keep a more specific error.type the caller already set.
+                if "error.type" not in (getattr(span, "attributes", None) or {}):
+                    span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                    set_attributes(span, {"error.type": type(exc).__name__})
                 raise
             finally:
                 span.end(end_time=timeline.now_ns())

@@ -52,6 +52,8 @@ def _error(status_code: int, headers: httpx.Headers, elapsed: float) -> Provider
 
 
 class OpenAICompatProvider:
+    real_time = True  # backoff is slept for real, not simulated
+
     def __init__(self, settings: OpenAISettings, client: httpx.AsyncClient | None = None):
         self.name = settings.provider_name
         self._settings = settings

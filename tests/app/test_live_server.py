@@ -1,0 +1,81 @@
+"""The real thing: `slokit-demo-app` under uvicorn on a free 127.0.0.1 port,
+driven by the load generator over HTTP, scenarios switched on a schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+from slokit_app.loadgen import LoadConfig, parse_schedule, run_load
+
+from tests.app.helpers import free_port, sample_sum
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLOKIT_APP_", "OTEL_"))}
+    env["SLOKIT_APP_PORT"] = str(port)
+    exe = shutil.which("slokit-demo-app")
+    cmd = [exe] if exe else [sys.executable, "-m", "slokit_app"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        token_line = proc.stderr.readline()
+        match = re.search(r"admin token \(shown once\): (\S+)", token_line)
+        assert match, token_line
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the app did not come up")
+        yield url, match.group(1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_loadgen_drives_the_live_app_through_a_scenario(live_app):
+    url, token = live_app
+    assert httpx.get(url + "/admin/scenarios").status_code == 401
+    config = LoadConfig(url=url, rate=0, duration_s=3.0, concurrency=8, seed=3, admin_token=token,
+                        schedule=parse_schedule("1s:provider_outage,2s:none"))
+    summary = asyncio.run(run_load(config))
+    assert summary.requests > 50
+    assert [c.split(":")[0] for c in summary.scenario_changes] == ["1s +provider_outage", "2s none"]
+    assert all("HTTP 200" in c for c in summary.scenario_changes)
+    assert 0 < summary.errors < summary.requests and summary.ok > 0
+    assert set(summary.by_feature) == {"support_chat", "order_agent", "rag_answer"}
+    assert summary.spend_usd > 0 and summary.latency_p95_ms >= summary.latency_p50_ms > 0
+
+    resp = httpx.get(url + "/metrics")
+    assert resp.headers["content-type"].startswith("application/openmetrics-text")
+    fams = {f.name: f for f in text_string_to_metric_families(resp.text)}
+    assert sample_sum(fams, "llm_requests", "llm_requests_total", status="ok") > 0
+    assert sample_sum(fams, "llm_requests", "llm_requests_total", status="server_error") \
+        + sample_sum(fams, "llm_requests", "llm_requests_total", status="timeout") > 0
+    assert any(s.exemplar for s in fams["llm_requests"].samples)
+    assert httpx.get(url + "/admin/scenarios", headers={"authorization": f"Bearer {token}"}).json()["active"] == []
+
+
+def test_loadgen_cli_prints_a_summary(live_app):
+    url, _ = live_app
+    out = subprocess.run([sys.executable, "-c", "from slokit_app.loadgen import main; main()", "--url", url,
+                          "--rate", "40", "--duration", "1s", "--seed", "1"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    for word in ("requests", "errors", "p50", "p95", "spend"):
+        assert word in out.stdout
+    assert re.search(r"requests\s+(\d+)", out.stdout) and int(re.search(r"requests\s+(\d+)", out.stdout).group(1)) > 10
