@@ -160,8 +160,9 @@ class ModelCaller:
         if usage.output > 1 and response.decode_s > 0:
             m.observe("llm_tpot_seconds", labels, response.decode_s / (usage.output - 1), trace_id=tid)
             m.observe("llm_decode_tokens_per_second", labels, usage.output / response.decode_s, trace_id=tid)
-        for gap in response.chunk_gaps_s:
-            m.observe("llm_streaming_chunk_gap_seconds", labels, gap, trace_id=tid)
+        for i, gap in enumerate(response.chunk_gaps_s):
+            # One exemplar per call is enough to find the trace; validating one per chunk is not free.
+            m.observe("llm_streaming_chunk_gap_seconds", labels, gap, trace_id=tid if i == 0 else None)
         for resource, remaining in response.quota_remaining.items():
             m.set("llm_provider_quota_remaining", {**labels, "resource": resource}, remaining)
         return CallOutcome(response, "ok", response.model, cost)

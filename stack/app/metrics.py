@@ -55,6 +55,7 @@ class Metrics:
         self._defs = dict(catalog.metrics)
         self._bounds = LabelBounds(dict(catalog.labels))
         self._metrics = {name: _build(name, d) for name, d in sorted(self._defs.items())}
+        self._children: dict[tuple[str, tuple[str, ...]], object] = {}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_CatalogCollector(self._metrics.values()))
 
@@ -65,7 +66,14 @@ class Metrics:
         labels = self._defs[name].labels
         if not labels:
             return metric
-        return metric.labels(*(self._bounds.bound(label, ctx.get(label, OTHER)) for label in labels))
+        values = tuple(self._bounds.bound(label, ctx.get(label, OTHER)) for label in labels)
+        # prometheus_client validates and locks on every labels() call; children
+        # are stable objects, so look them up once per label set.
+        key = (name, values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = metric.labels(*values)
+        return child
 
     @staticmethod
     def _exemplar(trace_id: str | None) -> dict[str, str] | None:
@@ -105,6 +113,7 @@ class Metrics:
         if metric is None or not self.enabled:
             return
         values = [self._bounds.bound(label, ctx.get(label, OTHER)) for label in self._defs[name].labels]
+        self._children.pop((name, tuple(values)), None)
         try:
             metric.remove(*values)
         except KeyError:

@@ -49,14 +49,20 @@ def trace_ids(span: Span) -> tuple[str | None, str | None]:
     return format(ctx.trace_id, "032x"), format(ctx.span_id, "016x")
 
 
+# Ids the app or the provider generates: nothing a user typed can be in them.
+_GENERATED = frozenset({"gen_ai.response.id", "gen_ai.tool.call.id", "app.llm.request.id",
+                        "app.llm.prompt.template.sha"})
+
+
 def set_attributes(span: Span, attributes: Mapping[str, object]) -> None:
-    """Set attributes with every string redacted; None values are skipped."""
+    """Set attributes with every string redacted (generated ids aside); None values are skipped."""
     if not span.is_recording():
         return
     for key, value in attributes.items():
         if value is None:
             continue
-        value = redact_value(value)
+        if key not in _GENERATED:
+            value = redact_value(value)
         if isinstance(value, list):
             value = [str(v) for v in value]
         span.set_attribute(key, value)
