@@ -117,7 +117,7 @@ class ModelCaller:
         return None, status
 
     async def call(self, state: RequestState, request: ModelRequest) -> CallOutcome:
-        tel, m, provider = self._tel, self._tel.metrics, self._provider.name
+        m, provider = self._tel.metrics, self._provider.name
         feature = state.feature
         start = state.timeline.elapsed_s
         state.model_calls += 1

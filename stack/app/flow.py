@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from slokit_app.appdata import AppData, FeatureConfig, PromptTemplate
+from slokit_app.appdata import AppData, PromptTemplate
 from slokit_app.calls import ModelCaller
 from slokit_app.faults import Faults
 from slokit_app.logs import text_fingerprint, utc_timestamp

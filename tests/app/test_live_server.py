@@ -17,7 +17,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from slokit_app.loadgen import LoadConfig, parse_schedule, run_load
 
-from tests.app.helpers import free_port, sample_sum
+from .helpers import free_port, sample_sum
 
 
 @pytest.fixture
@@ -79,3 +79,14 @@ def test_loadgen_cli_prints_a_summary(live_app):
     for word in ("requests", "errors", "p50", "p95", "spend"):
         assert word in out.stdout
     assert re.search(r"requests\s+(\d+)", out.stdout) and int(re.search(r"requests\s+(\d+)", out.stdout).group(1)) > 10
+
+
+def test_bad_catalog_exits_1_with_a_positioned_message(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("version: 1\nmetrics:\n  llm_x:\n    type: summary\n")
+    exe = shutil.which("slokit-demo-app")
+    cmd = ([exe] if exe else [sys.executable, "-m", "slokit_app"]) + ["--catalog", str(path), "--port", str(free_port())]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "SLOKIT_APP_ADMIN_TOKEN": "x"})
+    assert out.returncode == 1
+    assert f"{path}:" in out.stderr and "Traceback" not in out.stderr

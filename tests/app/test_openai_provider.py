@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from slokit_app.config import OpenAISettings
 
-from tests.app.helpers import make_harness, sample_sum
+from .helpers import make_harness, sample_sum
 
 API_KEY = "sk-test-abcdefghijklmnop0123456789"
 

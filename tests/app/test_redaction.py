@@ -8,8 +8,8 @@ import pytest
 
 from slokit_app.redact import redact
 
-from tests.app.helpers import make_harness
-from tests.app.redaction_corpus import CORPUS
+from .helpers import make_harness
+from .redaction_corpus import CORPUS
 
 
 def test_corpus_is_large_enough():

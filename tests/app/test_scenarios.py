@@ -7,7 +7,7 @@ import pytest
 
 from slokit_app.faults import ScenarioError
 
-from tests.app.helpers import ADMIN_TOKEN, bucket_share, drive, make_harness, sample_sum
+from .helpers import ADMIN_TOKEN, bucket_share, drive, make_harness, sample_sum
 
 N = 240
 

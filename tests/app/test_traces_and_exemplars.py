@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.app.helpers import drive, make_harness
+from .helpers import drive, make_harness
 
 
 def _exemplars(families: dict) -> dict[str, list[str]]:
@@ -100,3 +100,34 @@ def test_failed_attempts_are_error_spans_and_fallback_is_visible():
     assert breaker["sim-large"] == 1.0
     # Once open, the breaker stops the retries: far fewer failed attempts than 20 x 3.
     assert len(failed) < 20
+
+
+def test_spans_are_exported_over_otlp_http_when_the_endpoint_is_set(monkeypatch):
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received: list[tuple[str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            received.append((self.path, self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_address[1]}")
+        h = make_harness()
+        trace_id = h.client.post("/v1/chat", json={"message": "Where is my order?"}).json()["trace_id"]
+        h.app.state.telemetry.tracer.provider.force_flush()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert received and all(path == "/v1/traces" for path, _ in received)
+    body = b"".join(b for _, b in received)
+    assert bytes.fromhex(trace_id) in body and b"chat sim-large" in body and b"gen_ai.usage.input_tokens" in body
