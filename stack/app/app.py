@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None, *, span_exporters: list[SpanExp
     catalog = catalog or load_catalog(settings.catalog_path)
     data = load_app_data()
     rng = random.Random(settings.seed)
-    faults = Faults(data.scenarios)
+    faults = Faults(data.scenarios, frozenset(data.templates))
     if settings.scenario_file is not None:
         load_scenario_file(settings.scenario_file, faults)
     admin_token = settings.admin_token

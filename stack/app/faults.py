@@ -35,9 +35,27 @@ class ActiveScenario:
         return value in self.params.get(key, [value])
 
 
+def _check_param(scenario: str, key: str, value: object, default: object) -> None:
+    """An override must have the type of the bundled default."""
+    if isinstance(default, list):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        expected = "a list of names"
+    elif isinstance(default, bool):
+        ok, expected = isinstance(value, bool), "true or false"
+    elif isinstance(default, (int, float)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
+        expected = "a number >= 0"
+    else:
+        ok, expected = isinstance(value, str), "a string"
+    if not ok:
+        raise ScenarioError(f"scenario {scenario!r}: parameter {key!r} must be {expected}, got {value!r}")
+
+
 class Faults:
-    def __init__(self, definitions: dict[str, ScenarioDef]):
+    def __init__(self, definitions: dict[str, ScenarioDef], prompt_versions: frozenset[tuple[str, str]] = frozenset()):
         self._definitions = definitions
+        # (feature, version) pairs a prompt_version scenario may switch to.
+        self._prompt_versions = prompt_versions
         self._active: tuple[ActiveScenario, ...] = ()
 
     # ---- control -------------------------------------------------------
@@ -49,7 +67,14 @@ class Faults:
         if unknown:
             raise ScenarioError(f"scenario {name!r} has no parameter(s) {', '.join(sorted(unknown))}; "
                                 f"it takes {', '.join(sorted(definition.params))}")
+        for key, value in (overrides or {}).items():
+            _check_param(name, key, value, definition.params[key])
         scenario = ActiveScenario(name, definition.kind, {**definition.params, **(overrides or {})})
+        if scenario.kind == "prompt_version":
+            missing = [f for f in scenario.params.get("features", []) if (f, scenario.params["version"]) not in self._prompt_versions]
+            if missing:
+                raise ScenarioError(f"scenario {name!r}: no prompt template version {scenario.params['version']!r} "
+                                    f"for {', '.join(missing)} (see stack/app/data/prompts.yaml)")
         self._active = tuple(s for s in self._active if s.name != name) + (scenario,)
         return scenario
 

@@ -90,3 +90,44 @@ def test_bad_catalog_exits_1_with_a_positioned_message(tmp_path):
                          env={**os.environ, "SLOKIT_APP_ADMIN_TOKEN": "x"})
     assert out.returncode == 1
     assert f"{path}:" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_real_prometheus_scrapes_metrics_and_exemplars(live_app, tmp_path):
+    """Prometheus 2.42 ingests the OpenMetrics exposition, exemplars included."""
+    prometheus = shutil.which("prometheus")
+    if prometheus is None:
+        pytest.fail("prometheus binary not installed (make system-deps)")
+    url, _ = live_app
+    target = url.removeprefix("http://")
+    config = tmp_path / "prometheus.yml"
+    config.write_text(f"global: {{scrape_interval: 1s}}\nscrape_configs:\n  - job_name: demo-app\n"
+                      f"    static_configs: [{{targets: ['{target}']}}]\n")
+    port = free_port()
+    proc = subprocess.Popen([prometheus, f"--config.file={config}", f"--storage.tsdb.path={tmp_path / 'data'}",
+                             f"--web.listen-address=127.0.0.1:{port}", "--enable-feature=exemplar-storage"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    api = f"http://127.0.0.1:{port}/api/v1"
+    try:
+        summary = asyncio.run(run_load(LoadConfig(url=url, rate=0, duration_s=1.0, concurrency=4, seed=9)))
+        assert summary.ok > 0
+        ok_series, exemplars = [], []
+        for _ in range(150):
+            try:
+                ok_series = httpx.get(api + "/query", params={"query": 'llm_requests_total{status="ok"}'}).json()["data"]["result"]
+                now = time.time()
+                exemplars = httpx.get(api + "/query_exemplars", params={
+                    "query": "llm_ttft_seconds_bucket", "start": now - 300, "end": now + 60}).json()["data"]
+            except (httpx.HTTPError, KeyError):
+                pass
+            if ok_series and exemplars:
+                break
+            time.sleep(0.2)
+        assert ok_series, "Prometheus has no llm_requests_total series"
+        assert {s["metric"]["feature"] for s in ok_series} == {"support_chat", "order_agent", "rag_answer"}
+        trace_ids = {e["labels"]["trace_id"] for series in exemplars for e in series["exemplars"]}
+        assert trace_ids and all(re.fullmatch(r"[0-9a-f]{32}", t) for t in trace_ids)
+        created = httpx.get(api + "/query", params={"query": '{__name__=~"llm_.*_created"}'}).json()["data"]["result"]
+        assert created == []
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -107,6 +107,10 @@ def test_admin_requires_token_and_loopback():
                                       "params": {"models": ["sim-large", "sim-small"], "ttft_factor": 3}}]
     assert h.client.put("/admin/scenarios/nope", headers=auth).status_code == 404
     assert h.client.put("/admin/scenarios/latency_spike", headers=auth, json={"params": {"bogus": 1}}).status_code == 422
+    bad = h.client.put("/admin/scenarios/latency_spike", headers=auth, json={"params": {"ttft_factor": "fast"}})
+    assert bad.status_code == 422 and "must be a number" in bad.json()["error"]
+    bad = h.client.put("/admin/scenarios/prompt_regression", headers=auth, json={"params": {"version": "v9"}})
+    assert bad.status_code == 422 and "no prompt template version 'v9'" in bad.json()["error"]
     assert h.client.delete("/admin/scenarios/latency_spike", headers=auth).json()["active"] == []
     assert h.client.delete("/admin/scenarios/latency_spike", headers=auth).status_code == 404
 
@@ -136,3 +140,13 @@ def test_scenario_file_at_start(tmp_path):
     path.write_text("scenarios:\n  - name: no_such_thing\n")
     with pytest.raises(ScenarioError, match=r"scenarios\[0\]: unknown scenario 'no_such_thing'"):
         make_harness(scenario_file=path)
+
+
+def test_time_scale_sleeps_the_scaled_simulated_latency():
+    import time
+
+    h = make_harness(time_scale=0.01)
+    start = time.perf_counter()
+    body = h.client.post("/v1/chat", json={"message": "Where is my order?"}).json()
+    # asyncio.sleep never returns early: a lower bound, not a timing race.
+    assert time.perf_counter() - start >= 0.01 * body["latency_s"] * 0.99
