@@ -40,6 +40,9 @@ def report(exc: SlokitError) -> None:
 def load(paths: tuple[Path, ...], catalog: Path | None):
     from slokit.project import load_project
 
+    if not paths and not Path("slos").is_dir():
+        raise click.UsageError("no PATH given and there is no slos/ directory here; pass the SLO files or "
+                               "their directory, e.g. `slokit validate specs/`")
     try:
         return load_project(list(paths) or [Path("slos")], catalog)
     except SlokitError as exc:
@@ -96,7 +99,14 @@ def validate(paths: tuple[Path, ...], catalog: Path | None) -> None:
     show_default=True,
     help="Which schema to print.",
 )
-def schema(kind: str) -> None:
+@click.option(
+    "--write",
+    "write_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write slo.schema.json and catalog.schema.json into this directory instead of printing.",
+)
+def schema(kind: str, write_dir: Path | None) -> None:
     """Print the JSON Schema of SLO spec files and of the metric catalog.
 
     Editors use it to complete and check files; add this first line to a file:
@@ -105,10 +115,15 @@ def schema(kind: str) -> None:
     \b
     Examples:
       slokit schema --kind slo > slo.schema.json
+      slokit schema --write docs/schema      # refresh the published schemas
       slokit schema
     """
-    from slokit.schema import json_schemas
+    from slokit.schema import json_schemas, schema_text, write_schemas
 
+    if write_dir is not None:
+        for path in write_schemas(write_dir):
+            click.echo(f"wrote {path}")
+        return
     schemas = json_schemas()
     doc = schemas if kind == "all" else schemas[kind]
-    click.echo(json.dumps(doc, indent=2, sort_keys=True))
+    click.echo(schema_text(doc), nl=False)

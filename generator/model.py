@@ -8,6 +8,7 @@ catalog, a threshold is a bucket, ...) are checked later, in `validate`.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -15,23 +16,30 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 METRIC_NAME_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
-# A Prometheus duration, restricted to the units an SLO window is written in.
-DURATION_PATTERN = r"^([0-9]+(w|d|h|m|s))+$"
+# A Prometheus duration, restricted to the units an SLO window is written in,
+# largest unit first and each at most once (as Prometheus requires: 1h30m).
+DURATION_PATTERN = r"^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
+DURATION_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=63)]
 MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN, max_length=200)]
 LabelName = Annotated[str, StringConstraints(pattern=LABEL_NAME_PATTERN, max_length=100)]
-Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN, max_length=20)]
+Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN, min_length=2, max_length=20)]
 # Free text ends up in YAML, JSON and alert annotations; it is escaped there,
 # but a bound keeps generated files reviewable.
 Text = Annotated[str, StringConstraints(max_length=2000)]
 LabelValue = Annotated[str, StringConstraints(max_length=200)]
 
 
-class Strict(BaseModel):
-    """Unknown keys are errors, never silently ignored."""
+def duration_seconds(text: str) -> int:
+    """Seconds in a Duration such as `30d` or `1h30m` (already pattern-checked)."""
+    return sum(int(n) * DURATION_UNITS[u] for n, u in re.findall(r"([0-9]+)([wdhms])", text))
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class Strict(BaseModel):
+    """Unknown keys are errors, never silently ignored; numbers are finite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------
@@ -42,7 +50,7 @@ class Strict(BaseModel):
 class LabelDef(Strict):
     """A label the application may put on metrics, with its bounded value set."""
 
-    description: Text = ""
+    description: Text = Field(default="", description="What the label means, shown in dashboards and docs.")
     values: list[LabelValue] | None = Field(
         default=None, description="Every value the label may take. Out-of-set values are emitted as `other`."
     )
@@ -61,26 +69,36 @@ class OtelMapping(Strict):
     """Where the metric sits in the OpenTelemetry GenAI semantic conventions."""
 
     name: Text = Field(description="The OpenTelemetry metric or attribute, e.g. gen_ai.client.token.usage.")
-    note: Text = ""
+    note: Text = Field(default="", description="How the value is derived, e.g. gen_ai.token.type=input.")
 
 
 class MetricDef(Strict):
-    type: Literal["counter", "histogram", "gauge"]
+    """One metric the application exposes."""
+
+    type: Literal["counter", "histogram", "gauge"] = Field(
+        description="counter (ends in _total; ratio SLIs and budgets), histogram (threshold SLIs) or gauge."
+    )
     unit: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)] = Field(
         description="Base unit: seconds, tokens, usd, requests, ratio, score, ..."
     )
-    help: Text
-    labels: list[LabelName] = Field(default_factory=list)
+    help: Text = Field(description="The HELP text: what one increment or observation means.")
+    labels: list[LabelName] = Field(
+        default_factory=list, description="Label names the metric carries; each is declared under the catalog's `labels`."
+    )
     buckets: list[float] | None = Field(
         default=None, description="Histogram bucket upper bounds (`le`), strictly increasing; +Inf is implied."
     )
-    otel: OtelMapping | None = None
+    otel: OtelMapping | None = Field(default=None, description="The matching OpenTelemetry GenAI metric or attribute.")
 
 
 class Catalog(Strict):
-    version: Literal[1] = 1
-    labels: dict[LabelName, LabelDef] = Field(default_factory=dict)
-    metrics: dict[MetricName, MetricDef]
+    """The metric catalog: every metric and label the application exposes."""
+
+    version: Literal[1] = Field(default=1, description="Format version; always 1.")
+    labels: dict[LabelName, LabelDef] = Field(
+        default_factory=dict, description="Every label any metric carries, with its allowed values or cardinality cap."
+    )
+    metrics: dict[MetricName, MetricDef] = Field(description="Metrics by name, e.g. llm_requests_total.")
 
 
 # --------------------------------------------------------------------------
@@ -93,7 +111,7 @@ Match = dict[LabelName, LabelValue | list[LabelValue]]
 class Selector(Strict):
     """Events counted by one catalog counter, optionally filtered by labels."""
 
-    metric: MetricName
+    metric: MetricName = Field(description="A catalog counter, e.g. llm_requests_total.")
     match: Match = Field(
         default_factory=dict, description="label: value or label: [values]; all must hold (values of one label are OR-ed)."
     )
@@ -102,9 +120,9 @@ class Selector(Strict):
 class RatioSLI(Strict):
     """good (or bad) events over total events."""
 
-    good: Selector | None = None
-    bad: Selector | None = None
-    total: Selector
+    good: Selector | None = Field(default=None, description="The good events (give `good` or `bad`).")
+    bad: Selector | None = Field(default=None, description="The bad events (give `good` or `bad`).")
+    total: Selector = Field(description="All events.")
 
     @model_validator(mode="after")
     def _good_xor_bad(self) -> "RatioSLI":
@@ -121,10 +139,10 @@ class ThresholdSLI(Strict):
     the histogram's catalog buckets, so the SLI is exact, not interpolated.
     """
 
-    metric: MetricName
+    metric: MetricName = Field(description="A catalog histogram, e.g. llm_ttft_seconds.")
     le: float | None = Field(default=None, description="Good when the observation is <= this bucket bound.")
     gt: float | None = Field(default=None, description="Good when the observation is > this bucket bound.")
-    match: Match = Field(default_factory=dict)
+    match: Match = Field(default_factory=dict, description="Label filter, e.g. {model: sim-large}.")
 
     @model_validator(mode="after")
     def _one_bound(self) -> "ThresholdSLI":
@@ -143,9 +161,9 @@ class RawSLI(Strict):
     The generator wraps each in `sum by (<group_by>) (...)`.
     """
 
-    good: Text | None = None
-    bad: Text | None = None
-    total: Text
+    good: Text | None = Field(default=None, description="PromQL rate of good events, with [{{window}}] as the range.")
+    bad: Text | None = Field(default=None, description="PromQL rate of bad events, with [{{window}}] as the range.")
+    total: Text = Field(description="PromQL rate of all events, e.g. rate(llm_requests_total[{{window}}]).")
 
     @model_validator(mode="after")
     def _good_xor_bad(self) -> "RawSLI":
@@ -155,9 +173,13 @@ class RawSLI(Strict):
 
 
 class SLI(Strict):
-    ratio: RatioSLI | None = None
-    threshold: ThresholdSLI | None = None
-    raw: RawSLI | None = None
+    """The service level indicator: exactly one of `ratio`, `threshold` or `raw`."""
+
+    ratio: RatioSLI | None = Field(default=None, description="Good (or bad) events over total events, from counters.")
+    threshold: ThresholdSLI | None = Field(
+        default=None, description="Share of a histogram's observations at or below (le) or above (gt) a bucket bound."
+    )
+    raw: RawSLI | None = Field(default=None, description="Escape hatch: PromQL expressions for good (or bad) and total.")
 
     @model_validator(mode="after")
     def _one_kind(self) -> "SLI":
@@ -171,24 +193,36 @@ class Tier(Strict):
     """One multi-window burn-rate alert: fires when `budget_percent` of the
     window's error budget would be spent within `long_window`."""
 
-    severity: Literal["page", "ticket"]
-    budget_percent: float = Field(gt=0, le=100)
-    long_window: Duration
+    severity: Literal["page", "ticket"] = Field(description="page or ticket.")
+    budget_percent: float = Field(gt=0, le=100, description="Share of the error budget spent when the alert fires, e.g. 2.")
+    long_window: Duration = Field(description="Window the burn rate is measured over, e.g. 1h.")
     short_window: Duration | None = Field(default=None, description="Defaults to long_window / 12.")
+
+
+# The Google SRE Workbook's multi-window, multi-burn-rate alerts, as budget
+# shares so they scale with the SLO window (14.4x/6x/1x/1x... for 30d).
+DEFAULT_TIERS: tuple[Tier, ...] = (
+    Tier(severity="page", budget_percent=2, long_window="1h", short_window="5m"),
+    Tier(severity="page", budget_percent=5, long_window="6h", short_window="30m"),
+    Tier(severity="ticket", budget_percent=10, long_window="1d", short_window="2h"),
+    Tier(severity="ticket", budget_percent=10, long_window="3d", short_window="6h"),
+)
 
 
 class Route(Strict):
     """Settings of one alert severity."""
 
-    enabled: bool = True
-    runbook_url: Text | None = None
-    labels: dict[LabelName, LabelValue] = Field(default_factory=dict)
-    annotations: dict[LabelName, Text] = Field(default_factory=dict)
+    enabled: bool = Field(default=True, description="false turns this severity off.")
+    runbook_url: Text | None = Field(default=None, description="http(s) link put on the alerts' runbook_url annotation.")
+    labels: dict[LabelName, LabelValue] = Field(default_factory=dict, description="Extra alert labels (for routing).")
+    annotations: dict[LabelName, Text] = Field(default_factory=dict, description="Extra alert annotations.")
 
 
 class Alerting(Strict):
-    page: Route = Field(default_factory=Route)
-    ticket: Route = Field(default_factory=Route)
+    """Burn-rate alerting of an SLO (or the defaults of a file)."""
+
+    page: Route = Field(default_factory=Route, description="Settings of the page alerts.")
+    ticket: Route = Field(default_factory=Route, description="Settings of the ticket alerts.")
     tiers: list[Tier] | None = Field(
         default=None, description="Burn-rate tiers; default is the SRE workbook's four (2%/1h, 5%/6h, 10%/1d, 10%/3d)."
     )
@@ -198,45 +232,53 @@ class Alerting(Strict):
 
 
 class SLO(Strict):
-    name: Slug
-    description: Text = ""
+    """One service level objective."""
+
+    name: Slug = Field(description="Unique within the service; lowercase letters, digits, - and _.")
+    description: Text = Field(default="", description="What the SLO promises, in one sentence.")
     objective: float = Field(gt=0, lt=100, description="Target in percent, e.g. 99.5.")
-    window: Duration = "30d"
-    sli: SLI
-    group_by: list[LabelName] = Field(default_factory=list)
-    alerting: Alerting | None = None
+    window: Duration = Field(default="30d", description="Compliance window, a Prometheus duration: 30d, 28d, 7d.")
+    sli: SLI = Field(description="How good and total events are counted.")
+    group_by: list[LabelName] = Field(
+        default_factory=list, description="Catalog labels giving one SLI, budget and alert per value, e.g. [feature]."
+    )
+    alerting: Alerting | None = Field(default=None, description="Overrides of the file's alerting defaults.")
 
 
 class Regression(Strict):
     """Cost-per-event regression against the same time a week (or `offset`) earlier."""
 
     per: Selector = Field(description="The events to divide spend by, e.g. llm_requests_total.")
-    factor: float = Field(default=1.5, gt=1)
-    offset: Duration = "1w"
-    min_events_per_hour: float = Field(default=30, ge=0)
+    factor: float = Field(default=1.5, gt=1, description="Alert when cost per event exceeds this multiple of the baseline.")
+    offset: Duration = Field(default="1w", description="How far back the baseline is, e.g. 1w.")
+    min_events_per_hour: float = Field(default=30, ge=0, description="Below this traffic the regression alert stays silent.")
 
 
 class Budget(Strict):
     """A spend or token budget that is not a ratio: the counter's increase over
     `window` must stay under `limit` (per value of `by`, if given)."""
 
-    name: Slug
-    description: Text = ""
-    metric: MetricName
-    match: Match = Field(default_factory=dict)
-    limit: float = Field(gt=0)
-    window: Duration = "30d"
-    by: list[LabelName] = Field(default_factory=list)
-    regression: Regression | None = None
-    alerting: Route | None = None
+    name: Slug = Field(description="Unique among the service's budgets.")
+    description: Text = Field(default="", description="What the budget caps, in one sentence.")
+    metric: MetricName = Field(description="A catalog counter, e.g. llm_cost_usd_total.")
+    match: Match = Field(default_factory=dict, description="Label filter, e.g. {model: sim-large}.")
+    limit: float = Field(gt=0, description="Most the counter may increase over `window`, in the metric's unit.")
+    window: Duration = Field(default="30d", description="Budget period, e.g. 30d or 1d.")
+    by: list[LabelName] = Field(default_factory=list, description="One budget per value of these labels, e.g. [feature].")
+    regression: Regression | None = Field(default=None, description="Also alert on cost-per-event regressions.")
+    alerting: Route | None = Field(default=None, description="Settings of the budget's alerts.")
 
 
 class ServiceSpec(Strict):
-    version: Literal[1] = 1
-    service: Slug
-    description: Text = ""
+    """One SLO spec file: a service, its SLOs and its budgets."""
+
+    version: Literal[1] = Field(default=1, description="Format version; always 1.")
+    service: Slug = Field(description="Service name, unique across files; lowercase letters, digits, - and _.")
+    description: Text = Field(default="", description="What the service does, in one sentence.")
     owner: Slug = Field(description="Owning team; becomes the `team` routing label on alerts.")
-    labels: dict[LabelName, LabelValue] = Field(default_factory=dict)
+    labels: dict[LabelName, LabelValue] = Field(
+        default_factory=dict, description="Extra labels on every alert of the service (never on recording rules)."
+    )
     scope: Match = Field(
         default_factory=dict,
         description="Label filter that selects this service's traffic; applied to every selector, SLI and dashboard "
@@ -244,5 +286,5 @@ class ServiceSpec(Strict):
     )
     grafana_url: Text = Field(default="http://127.0.0.1:3000", description="Base URL used in alert dashboard links.")
     alerting: Alerting | None = Field(default=None, description="Defaults for every SLO of the file.")
-    slos: list[SLO] = Field(default_factory=list)
-    budgets: list[Budget] = Field(default_factory=list)
+    slos: list[SLO] = Field(default_factory=list, description="The service's SLOs.")
+    budgets: list[Budget] = Field(default_factory=list, description="Spend and token budgets.")

@@ -1,17 +1,723 @@
 """Semantic checks across files: references into the catalog, uniqueness, bounds.
 
-All problems are collected and returned at once.
+The models check the shape of each file; this module checks what the files
+mean together: every metric an SLO names is in the catalog with the right
+type and labels, thresholds are real bucket boundaries, windows fit into each
+other, names are unique, and the catalog keeps cardinality bounded. All
+problems are collected and returned at once.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import math
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterable
 
 from slokit.errors import Diagnostic
+from slokit.load import PathKey, Source
+from slokit.messages import did_you_mean
+from slokit.model import (
+    DEFAULT_TIERS,
+    SLO,
+    Budget,
+    Catalog,
+    MetricDef,
+    RawSLI,
+    Route,
+    Selector,
+    ServiceSpec,
+    Tier,
+    duration_seconds,
+)
 
 if TYPE_CHECKING:
-    from slokit.project import Project
+    from slokit.project import Project, ServiceFile
+
+MINUTE = 60
+MIN_WINDOW = 5 * MINUTE
+MAX_WINDOW = 366 * 86400
+MAX_SERIES_PER_METRIC = 100_000
+MAX_BUCKETS = 50
+
+# Labels whose values are unbounded or personal. They explode the number of
+# series (one per user, conversation or request) and leak PII into a system
+# that keeps everything for weeks; traces and logs are built for them.
+FORBIDDEN_LABELS = frozenset({
+    "user", "user_id", "userid", "username", "user_name", "user_email", "customer_email",
+    "conversation", "conversation_id", "session", "session_id", "chat_id", "thread_id", "message_id",
+    "request_id", "trace_id", "traceid", "span_id", "spanid", "correlation_id",
+    "prompt", "prompt_text", "completion", "completion_text", "response_text", "question", "query", "message",
+    "email", "email_address", "phone", "phone_number", "ip", "ip_address", "client_ip", "remote_addr", "url",
+})
+FORBIDDEN_SUFFIXES = ("_user_id", "_session_id", "_conversation_id", "_request_id", "_trace_id", "_span_id",
+                      "_email", "_ip")
+# Labels Prometheus itself gives meaning to.
+RESERVED_CATALOG_LABELS = frozenset({"le", "quantile"})
+# Labels slokit sets on recording rules and alerts.
+IDENTITY_LABELS = frozenset({"service", "slo"})
+RESERVED_ALERT_LABELS = frozenset({"service", "slo", "severity", "team", "alertname"})
+HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
+# Units whose name must end the metric name (Prometheus naming conventions).
+SUFFIX_UNITS = frozenset({"seconds", "bytes", "usd", "tokens", "info"})
+NON_BASE_UNITS = {
+    "ms": "seconds", "milliseconds": "seconds", "microseconds": "seconds", "minutes": "seconds",
+    "hours": "seconds", "kilobytes": "bytes", "megabytes": "bytes", "kb": "bytes", "mb": "bytes",
+    "cents": "usd", "percent": "ratio",
+}
+# Label values end up inside PromQL strings, YAML and file contents. Keep
+# them to characters that need no escaping beyond regex quoting of `.`.
+LABEL_VALUE_PATTERN = re.compile(r"^[\w.:@/-]+$")
+
+
+def fmt_number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def fmt_seconds(seconds: float) -> str:
+    parts, rest = [], int(seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    frac = seconds - int(seconds)
+    return ("".join(parts) or "0s") if not frac else f"{seconds:g}s"
+
+
+@dataclass
+class _Report:
+    """Collects diagnostics for one source file."""
+
+    source: Source
+    diags: list[Diagnostic] = field(default_factory=list)
+
+    def error(self, path: PathKey, message: str, hint: str = "", at_key: bool = False) -> None:
+        self.diags.append(self.source.diagnostic(path, message, hint, at_key))
+
+
+def label_value_problem(value: str) -> str:
+    """Why `value` cannot be a label value, or ''."""
+    if value == "":
+        return "is empty"
+    if any(c in value for c in "\n\r\t"):
+        return "contains a line break or tab"
+    if not LABEL_VALUE_PATTERN.match(value):
+        bad = next(c for c in value if not LABEL_VALUE_PATTERN.match(c))
+        return f"contains {bad!r}"
+    return ""
+
+
+# --------------------------------------------------------------------------
+# Catalog
+# --------------------------------------------------------------------------
+
+
+def forbidden_label(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in FORBIDDEN_LABELS or lowered.endswith(FORBIDDEN_SUFFIXES)
+
+
+def _forbidden_message(name: str) -> tuple[str, str]:
+    return (f"label {name!r} is not allowed in metrics: its values are unbounded (one series per user, "
+            f"conversation or request) and may carry personal data",
+            "put it on traces and logs (a span attribute or log field) instead; metric labels must be bounded, "
+            "such as tenant, feature or model")
+
+
+def check_catalog(catalog: Catalog, source: Source) -> list[Diagnostic]:
+    r = _Report(source)
+    for name, label in catalog.labels.items():
+        path = ("labels", name)
+        if forbidden_label(name):
+            r.error(path, *_forbidden_message(name), at_key=True)
+        elif name in RESERVED_CATALOG_LABELS or name.startswith("__"):
+            r.error(path, f"label name {name!r} is reserved by Prometheus", "choose another name", at_key=True)
+        if label.values is not None:
+            if not label.values:
+                r.error(path + ("values",), f"label {name!r} has no values", "list every value, e.g. [ok, other]")
+            seen: set[str] = set()
+            for i, value in enumerate(label.values):
+                problem = label_value_problem(value)
+                if problem:
+                    r.error(path + ("values", i), f"value {value!r} of label {name!r} {problem}",
+                            "label values use letters, digits and _ . : @ / -")
+                elif value in seen:
+                    r.error(path + ("values", i), f"value {value!r} of label {name!r} is listed twice",
+                            "remove the duplicate")
+                seen.add(value)
+    for name, metric in catalog.metrics.items():
+        _check_metric(r, catalog, name, metric)
+    return r.diags
+
+
+def _check_metric(r: _Report, catalog: Catalog, name: str, metric: MetricDef) -> None:
+    path = ("metrics", name)
+    _check_metric_name(r, catalog, name, metric)
+    seen: set[str] = set()
+    for i, label in enumerate(metric.labels):
+        lpath = path + ("labels", i)
+        if label in seen:
+            r.error(lpath, f"label {label!r} is listed twice on {name}", "remove the duplicate")
+        seen.add(label)
+        if forbidden_label(label):
+            r.error(lpath, *_forbidden_message(label))
+        elif label == "le" and metric.type == "histogram":
+            r.error(lpath, "a histogram cannot carry a label named 'le'", "Prometheus uses `le` for its buckets")
+        elif label not in catalog.labels:
+            r.error(lpath, f"label {label!r} of {name} is not declared under `labels:`",
+                    did_you_mean(label, catalog.labels) or f"declare it under `labels:` with its values or "
+                    f"max_cardinality")
+    if metric.type == "histogram":
+        _check_buckets(r, name, metric)
+    elif metric.buckets is not None:
+        r.error(path + ("buckets",), f"only histograms have buckets, and {name} is a {metric.type}",
+                "remove `buckets`, or make it `type: histogram`")
+    series = _max_series(catalog, metric)
+    if series > MAX_SERIES_PER_METRIC:
+        r.error(path, f"{name} may produce up to {series} series, more than {MAX_SERIES_PER_METRIC}",
+                "drop a label, lower a max_cardinality, or use fewer buckets")
+
+
+def _check_metric_name(r: _Report, catalog: Catalog, name: str, metric: MetricDef) -> None:
+    path = ("metrics", name)
+    if ":" in name:
+        r.error(path, f"metric name {name!r} contains ':'", "colons are reserved for recording rules", at_key=True)
+        return
+    if name.startswith("__"):
+        r.error(path, f"metric name {name!r} starts with '__'", "names starting with '__' are reserved",
+                at_key=True)
+    if metric.type == "counter" and not name.endswith("_total"):
+        r.error(path, f"counter {name} must end in _total", f"rename it {name}_total (Prometheus convention)",
+                at_key=True)
+    if metric.type != "counter" and name.endswith("_total"):
+        r.error(path, f"{metric.type} {name} must not end in _total", "_total marks counters; drop the suffix",
+                at_key=True)
+    if metric.type == "histogram":
+        for suffix in HISTOGRAM_SERIES:
+            if name.endswith(suffix):
+                r.error(path, f"histogram {name} must not end in {suffix}",
+                        "Prometheus adds _bucket, _count and _sum to histogram names", at_key=True)
+            if name + suffix in catalog.metrics:
+                r.error(("metrics", name + suffix), f"metric {name + suffix} collides with a series of "
+                        f"histogram {name}", "rename it", at_key=True)
+    unit = metric.unit
+    if unit in NON_BASE_UNITS:
+        r.error(path + ("unit",), f"unit {unit!r} is not a base unit",
+                f"use {NON_BASE_UNITS[unit]} (Prometheus convention) and scale the values")
+    elif unit in SUFFIX_UNITS and not name.removesuffix("_total").endswith("_" + unit):
+        stem = name.removesuffix("_total")
+        suggestion = f"{stem}_{unit}" + ("_total" if name.endswith("_total") else "")
+        r.error(path, f"metric {name} has unit {unit!r}, but its name does not end in _{unit}",
+                f"rename it {suggestion} (Prometheus convention: the unit is the name's suffix)", at_key=True)
+
+
+def _check_buckets(r: _Report, name: str, metric: MetricDef) -> None:
+    path = ("metrics", name, "buckets")
+    buckets = metric.buckets
+    if not buckets:
+        r.error(path if buckets is not None else ("metrics", name), f"histogram {name} needs `buckets`",
+                "list the bucket upper bounds, e.g. [0.1, 0.25, 0.5, 1, 2.5, 5]")
+        return
+    if len(buckets) > MAX_BUCKETS:
+        r.error(path, f"histogram {name} has {len(buckets)} buckets, more than {MAX_BUCKETS}",
+                "every bucket is a series per label combination; keep the ones SLOs and dashboards need")
+    for i, (a, b) in enumerate(zip(buckets, buckets[1:]), start=1):
+        if not b > a:
+            r.error(path + (i,), f"buckets of {name} must be strictly increasing: {fmt_number(b)} follows "
+                    f"{fmt_number(a)}", "sort them and remove duplicates")
+    for i, b in enumerate(buckets):
+        if not math.isfinite(b):
+            r.error(path + (i,), f"bucket {b} of {name} is not a finite number", "+Inf is implied; remove it")
+
+
+def _max_series(catalog: Catalog, metric: MetricDef) -> int:
+    total = 1
+    for label in metric.labels:
+        definition = catalog.labels.get(label)
+        if definition is not None:
+            total *= len(definition.values) if definition.values is not None else definition.max_cardinality or 1
+    if metric.type == "histogram":
+        total *= len(metric.buckets or []) + 3  # the buckets, +Inf, _count and _sum
+    return total
+
+
+# --------------------------------------------------------------------------
+# One service file
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class _ServiceCheck:
+    spec: ServiceSpec
+    catalog: Catalog
+    r: _Report
+    used_metrics: set[str] = field(default_factory=set)
+    file_tiers_sound: list[bool] = field(default_factory=list)
+
+    # -- references into the catalog ------------------------------------
+
+    def metric(self, name: str, path: PathKey, want: str, why: str, alternative: str) -> MetricDef | None:
+        """The catalog metric `name`, if it exists and has type `want`."""
+        metric = self.catalog.metrics.get(name)
+        if metric is None:
+            self.r.error(path, f"unknown metric {name!r}",
+                         did_you_mean(name, self.catalog.metrics) or "add it to the metric catalog first")
+            return None
+        self.used_metrics.add(name)
+        if metric.type != want:
+            self.r.error(path, f"{why}, but {name} is a {metric.type}", alternative)
+            return None
+        return metric
+
+    def label_value(self, label: str, value: str, path: PathKey) -> None:
+        definition = self.catalog.labels.get(label)
+        if definition is None:
+            return
+        if definition.values is not None:
+            if value not in definition.values:
+                self.r.error(path, f"value {value!r} is not allowed for label {label!r}",
+                             did_you_mean(value, definition.values) or f"allowed: {', '.join(definition.values)}")
+            return
+        problem = label_value_problem(value)
+        if problem:
+            self.r.error(path, f"value {value!r} of label {label!r} {problem}",
+                         "label values use letters, digits and _ . : @ / -")
+
+    def label_on(self, label: str, metric_name: str, path: PathKey, at_key: bool = False, context: str = "") -> bool:
+        metric = self.catalog.metrics[metric_name]
+        if label in metric.labels:
+            return True
+        if forbidden_label(label):
+            self.r.error(path, *_forbidden_message(label), at_key=at_key)
+        elif label not in self.catalog.labels:
+            self.r.error(path, f"{context}unknown label {label!r}",
+                         did_you_mean(label, metric.labels) or did_you_mean(label, self.catalog.labels)
+                         or f"labels of {metric_name}: {', '.join(metric.labels) or 'none'}", at_key)
+        else:
+            self.r.error(path, f"{context}label {label!r} is not on metric {metric_name}",
+                         did_you_mean(label, metric.labels)
+                         or f"labels of {metric_name}: {', '.join(metric.labels) or 'none'}", at_key)
+        return False
+
+    def match(self, metric_name: str, match: dict, path: PathKey) -> None:
+        for label, value in match.items():
+            lpath = path + (label,)
+            if not self.label_on(label, metric_name, lpath, at_key=True):
+                continue
+            values = value if isinstance(value, list) else [value]
+            if not values:
+                self.r.error(lpath, f"empty list for label {label!r} matches nothing", "list at least one value")
+            for i, v in enumerate(values):
+                self.label_value(label, v, lpath + (i,) if isinstance(value, list) else lpath)
+            self._against_scope(label, values, lpath)
+
+    def _against_scope(self, label: str, values: list[str], path: PathKey) -> None:
+        scope = self.spec.scope.get(label)
+        if scope is None:
+            return
+        allowed = set(scope if isinstance(scope, list) else [scope])
+        if values and not allowed.intersection(values):
+            self.r.error(path, f"{label} {', '.join(values)} lies outside the service scope "
+                         f"{label}: [{', '.join(sorted(allowed))}], so this matches nothing",
+                         "remove the filter or widen `scope`")
+
+    def selector(self, sel: Selector, path: PathKey, why: str, alternative: str) -> MetricDef | None:
+        metric = self.metric(sel.metric, path + ("metric",), "counter", why, alternative)
+        if metric is not None:
+            self.match(sel.metric, sel.match, path + ("match",))
+        return metric
+
+    def group_by(self, labels: list[str], metrics: Iterable[str], path: PathKey, what: str) -> None:
+        seen: set[str] = set()
+        for i, label in enumerate(labels):
+            lpath = path + (i,)
+            if label in seen:
+                self.r.error(lpath, f"{what} label {label!r} is listed twice", "remove the duplicate")
+                continue
+            seen.add(label)
+            if label in IDENTITY_LABELS:
+                self.r.error(lpath, f"{what} cannot use {label!r}", f"slokit sets the {label!r} label itself")
+                continue
+            for name in sorted(set(metrics)):
+                if not self.label_on(label, name, lpath):
+                    break
+
+    # -- SLOs -------------------------------------------------------------
+
+    def slo(self, i: int, slo: SLO) -> None:
+        path = ("slos", i)
+        window_ok = self.window(slo.window, path + ("window",), "window")
+        metrics = self.sli(slo, path + ("sli",))
+        if metrics is not None:
+            self.group_by(slo.group_by, metrics, path + ("group_by",), "group_by")
+        self.alerting(slo, path, window_ok)
+
+    def sli(self, slo: SLO, path: PathKey) -> list[str] | None:
+        """Check the SLI; return the metrics it reads (None when they are not all known)."""
+        sli = slo.sli
+        if sli.ratio is not None:
+            ratio, rpath = sli.ratio, path + ("ratio",)
+            why = "ratio SLIs count events with counters"
+            hint = "use a threshold SLI for a histogram: threshold: {metric: ..., le: <bucket>}"
+            role = "good" if ratio.good is not None else "bad"
+            part = self.selector(ratio.good or ratio.bad, rpath + (role,), why, hint)
+            total = self.selector(ratio.total, rpath + ("total",), why, hint)
+            if part is None or total is None:
+                return None
+            return [(ratio.good or ratio.bad).metric, ratio.total.metric]
+        if sli.threshold is not None:
+            return self.threshold(sli.threshold, path + ("threshold",))
+        return self.raw(sli.raw, path + ("raw",))
+
+    def threshold(self, th, path: PathKey) -> list[str] | None:
+        metric = self.metric(th.metric, path + ("metric",), "histogram",
+                             "threshold SLIs need a histogram", "use a ratio SLI for counters")
+        if metric is None:
+            return None
+        self.match(th.metric, th.match, path + ("match",))
+        side = "le" if th.le is not None else "gt"
+        bound = th.bound
+        buckets = metric.buckets or []
+        if not any(math.isclose(bound, b, rel_tol=1e-9, abs_tol=0) for b in buckets):
+            below = [b for b in buckets if b < bound]
+            above = [b for b in buckets if b > bound]
+            if below and above:
+                nearest = f"the nearest buckets are {fmt_number(below[-1])} and {fmt_number(above[0])}"
+            elif below:
+                nearest = f"the largest bucket is {fmt_number(below[-1])}"
+            else:
+                nearest = f"the smallest bucket is {fmt_number(above[0])}" if above else "it has no buckets"
+            self.r.error(path + (side,), f"{side}: {fmt_number(bound)} is not a bucket boundary of {th.metric}; "
+                         f"{nearest}",
+                         f"use one of them, or add {fmt_number(bound)} to the buckets of {th.metric} in the "
+                         f"catalog (between buckets the SLI could only be interpolated)")
+        return [th.metric]
+
+    def raw(self, raw: RawSLI, path: PathKey) -> list[str] | None:
+        metrics: list[str] = []
+        ok = True
+        for role in ("good", "bad", "total"):
+            expr = getattr(raw, role)
+            if expr is None:
+                continue
+            found = self.promql(expr, path + (role,), role)
+            if found is None:
+                ok = False
+            else:
+                metrics += found
+        return metrics if ok else None
+
+    def promql(self, expr: str, path: PathKey, role: str) -> list[str] | None:
+        """Parse one raw expression; return the catalog metrics it reads, or None."""
+        if "{{window}}" not in expr:
+            self.r.error(path, f"raw SLI `{role}` must use [{{{{window}}}}] as its range",
+                         "e.g. rate(llm_requests_total{status=\"ok\"}[{{window}}]); slokit fills in each window")
+            return None
+        selectors = parse_selectors(expr.replace("{{window}}", "5m"))
+        if isinstance(selectors, str):
+            self.r.error(path, f"raw SLI `{role}` is not valid PromQL: {selectors}",
+                         "check it with promtool or in the Prometheus UI, writing 5m for {{window}}")
+            return None
+        if not selectors:
+            self.r.error(path, f"raw SLI `{role}` reads no metric", "use a rate of a catalog metric")
+            return None
+        metrics, ok = [], True
+        for name, matchers in selectors:
+            if name is None:
+                self.r.error(path, f"raw SLI `{role}` selects series without a fixed metric name",
+                             "name the metric, e.g. llm_requests_total{...}")
+                ok = False
+                continue
+            metric_name, series = resolve_series(name, self.catalog)
+            if metric_name is None:
+                self.r.error(path, f"raw SLI `{role}` reads unknown metric {name!r}",
+                             did_you_mean(name, self.catalog.metrics) or "add it to the metric catalog first")
+                ok = False
+                continue
+            self.used_metrics.add(metric_name)
+            metrics.append(metric_name)
+            for label, op, value in matchers:
+                if label == "__name__" or (label == "le" and series == "_bucket"):
+                    continue
+                if not self.label_on(label, metric_name, path, context=f"raw SLI `{role}`: "):
+                    ok = False
+                elif op == "=":
+                    self.label_value(label, value, path)
+        return metrics if ok else None
+
+    def alerting(self, slo: SLO, path: PathKey, window_ok: bool) -> None:
+        alerting = slo.alerting
+        if alerting is not None:
+            apath = path + ("alerting",)
+            self.route(alerting.page, apath + ("page",))
+            self.route(alerting.ticket, apath + ("ticket",))
+        if alerting is not None and alerting.tiers is not None:
+            tiers, tpath, where = alerting.tiers, path + ("alerting", "tiers"), ""
+            sound = self.tier_list(tiers, tpath)
+        elif self.spec.alerting is not None and self.spec.alerting.tiers is not None:
+            tiers, tpath, where = self.spec.alerting.tiers, ("alerting", "tiers"), f" (for SLO {slo.name!r})"
+            sound = self.file_tiers_sound
+        else:
+            if window_ok:
+                self.default_tiers(slo, path)
+            return
+        if window_ok:
+            for i, tier in enumerate(tiers):
+                if sound[i]:
+                    self.tier_fits(tier, tpath + (i,), slo, where)
+
+    def severity_enabled(self, slo: SLO, severity: str) -> bool:
+        """An SLO's own `page:`/`ticket:` setting wins over the file's."""
+        if slo.alerting is not None and severity in slo.alerting.model_fields_set:
+            return getattr(slo.alerting, severity).enabled
+        if self.spec.alerting is not None:
+            return getattr(self.spec.alerting, severity).enabled
+        return True
+
+    def tier_list(self, tiers: list[Tier], path: PathKey) -> list[bool]:
+        """Check the windows of each tier on its own; return which tiers are sound."""
+        sound = []
+        seen: set[tuple[str, int]] = set()
+        for i, tier in enumerate(tiers):
+            tpath = path + (i,)
+            ok = self.window(tier.long_window, tpath + ("long_window",), "long_window")
+            long_s = duration_seconds(tier.long_window)
+            if ok and tier.short_window is not None:
+                ok = self.window(tier.short_window, tpath + ("short_window",), "short_window")
+                if ok and duration_seconds(tier.short_window) >= long_s:
+                    self.r.error(tpath + ("short_window",), f"short_window {tier.short_window} must be shorter "
+                                 f"than long_window {tier.long_window}", "the workbook uses 1/12 of the long window")
+                    ok = False
+            elif ok and (long_s % (12 * MINUTE) or long_s < 12 * MIN_WINDOW):
+                self.r.error(tpath + ("long_window",), f"the default short window (long_window / 12 = "
+                             f"{fmt_seconds(long_s / 12)}) must be a whole number of minutes and at least 5m",
+                             "set short_window explicitly")
+                ok = False
+            if (tier.severity, long_s) in seen:
+                self.r.error(tpath, f"two {tier.severity} tiers with long_window {tier.long_window}", "remove one")
+            seen.add((tier.severity, long_s))
+            sound.append(ok)
+        return sound
+
+    def tier_fits(self, tier: Tier, path: PathKey, slo: SLO, where: str) -> None:
+        """Checks of a sound tier against the SLO it alerts on."""
+        if duration_seconds(tier.long_window) > duration_seconds(slo.window):
+            self.r.error(path + ("long_window",),
+                         f"long_window {tier.long_window}{where} is longer than the SLO window {slo.window}",
+                         "shorten long_window")
+            return
+        needed = self.error_ratio_needed(tier, slo)
+        if needed > 1 and self.severity_enabled(slo, tier.severity):
+            self.r.error(path + ("budget_percent",),
+                         f"{tier.severity} tier {tier.budget_percent:g}%/{tier.long_window}{where} can never fire: "
+                         f"with objective {slo.objective:g}% it needs an error ratio of {needed * 100:.0f}%",
+                         "lower budget_percent or lengthen long_window")
+
+    @staticmethod
+    def error_ratio_needed(tier: Tier, slo: SLO) -> float:
+        """The error ratio at which the tier fires: burn rate x error budget."""
+        burn = tier.budget_percent / 100 * duration_seconds(slo.window) / duration_seconds(tier.long_window)
+        return burn * (100 - slo.objective) / 100
+
+    def default_tiers(self, slo: SLO, path: PathKey) -> None:
+        window = duration_seconds(slo.window)
+        longest = max(DEFAULT_TIERS, key=lambda t: duration_seconds(t.long_window))
+        if duration_seconds(longest.long_window) > window:
+            self.r.error(path + ("window",), f"window {slo.window} is shorter than the longest default alert "
+                         f"window {longest.long_window}",
+                         f"set `alerting.tiers` with long windows up to {slo.window}, or lengthen the SLO window")
+            return
+        dead = [t for t in DEFAULT_TIERS if self.error_ratio_needed(t, slo) > 1
+                and self.severity_enabled(slo, t.severity)]
+        if dead:
+            names = " and ".join(f"{t.severity} {t.budget_percent:g}%/{t.long_window}" for t in dead)
+            ratios = " and ".join(f"{self.error_ratio_needed(t, slo) * 100:.0f}%" for t in dead)
+            self.r.error(path + ("objective",), f"with objective {slo.objective:g}% the default alert tier"
+                         f"{'s' if len(dead) > 1 else ''} {names} can never fire (they need an error ratio of "
+                         f"{ratios})",
+                         "set `alerting.tiers` with smaller budget_percent or longer windows, or turn the "
+                         "severity off (enabled: false)")
+
+    def route(self, route: Route, path: PathKey) -> None:
+        if route.runbook_url is not None:
+            self.url(route.runbook_url, path + ("runbook_url",), "runbook_url")
+        self.alert_labels(route.labels, path + ("labels",))
+
+    def alert_labels(self, labels: dict[str, str], path: PathKey) -> None:
+        for name, value in labels.items():
+            if name in RESERVED_ALERT_LABELS or name.startswith("__"):
+                self.r.error(path + (name,), f"label {name!r} is set by slokit", "choose another label name",
+                             at_key=True)
+            if any(c in value for c in "\n\r\t") or value == "":
+                self.r.error(path + (name,), f"value of label {name!r} is empty or contains a line break or tab",
+                             "write a short single-line value")
+
+    def url(self, url: str, path: PathKey, what: str) -> None:
+        if not re.match(r"^https?://[^\s\"'<>`]+$", url):
+            self.r.error(path, f"{what} must be an http(s) URL without spaces or quotes, got {url[:60]!r}",
+                         "e.g. https://runbooks.example.com/my-service")
+
+    def window(self, text: str, path: PathKey, what: str) -> bool:
+        seconds = duration_seconds(text)
+        if seconds % MINUTE:
+            self.r.error(path, f"{what} {text} is not a whole number of minutes",
+                         "use a Prometheus duration such as 30d, 28d or 7d (evaluation runs every minute)")
+        elif seconds < MIN_WINDOW:
+            self.r.error(path, f"{what} {text} is shorter than 5m", "rate() over less than 5m is too noisy")
+        elif seconds > MAX_WINDOW:
+            self.r.error(path, f"{what} {text} is longer than 366d", "use a window of at most a year, e.g. 30d")
+        else:
+            return True
+        return False
+
+    # -- budgets ------------------------------------------------------------
+
+    def budget(self, i: int, budget: Budget) -> None:
+        path = ("budgets", i)
+        self.window(budget.window, path + ("window",), "window")
+        why = "budgets add up a counter's increase"
+        metric = self.metric(budget.metric, path + ("metric",), "counter", why,
+                             "choose a counter such as llm_cost_usd_total")
+        if metric is not None:
+            self.match(budget.metric, budget.match, path + ("match",))
+            self.group_by(budget.by, [budget.metric], path + ("by",), "by")
+        if budget.regression is not None:
+            rpath = path + ("regression",)
+            self.selector(budget.regression.per, rpath + ("per",), "regressions divide by a counter of events",
+                          "choose a counter such as llm_requests_total")
+            self.window(budget.regression.offset, rpath + ("offset",), "offset")
+        if budget.alerting is not None:
+            self.route(budget.alerting, path + ("alerting",))
+
+    # -- the whole file ---------------------------------------------------
+
+    def run(self) -> None:
+        spec = self.spec
+        self.alert_labels(spec.labels, ("labels",))
+        self.url(spec.grafana_url, ("grafana_url",), "grafana_url")
+        if spec.alerting is not None:
+            self.route(spec.alerting.page, ("alerting", "page"))
+            self.route(spec.alerting.ticket, ("alerting", "ticket"))
+            self.file_tiers_sound = self.tier_list(spec.alerting.tiers or [], ("alerting", "tiers"))
+        self.unique([s.name for s in spec.slos], "slos", "SLO name")
+        self.unique([b.name for b in spec.budgets], "budgets", "budget name")
+        for i, slo in enumerate(spec.slos):
+            self.slo(i, slo)
+        for i, budget in enumerate(spec.budgets):
+            self.budget(i, budget)
+        self.scope()
+
+    def unique(self, names: list[str], key: str, what: str) -> None:
+        first: dict[str, int] = {}
+        for i, name in enumerate(names):
+            if name in first:
+                line, col = self.r.source.position((key, first[name], "name"))
+                self.r.error((key, i, "name"), f"duplicate {what} {name!r} (first defined at line {line}, "
+                             f"column {col})", "names must be unique within the file; rename one")
+            else:
+                first[name] = i
+
+    def scope(self) -> None:
+        for label, value in self.spec.scope.items():
+            path = ("scope", label)
+            if label not in self.catalog.labels:
+                self.r.error(path, f"unknown label {label!r} in scope",
+                             did_you_mean(label, self.catalog.labels) or "scope labels are catalog labels",
+                             at_key=True)
+                continue
+            values = value if isinstance(value, list) else [value]
+            if not values:
+                self.r.error(path, f"empty list for scope label {label!r} matches nothing", "list at least one value")
+            for i, v in enumerate(values):
+                self.label_value(label, v, path + (i,) if isinstance(value, list) else path)
+            carriers = [m for m in sorted(self.used_metrics) if label in self.catalog.metrics[m].labels]
+            if self.used_metrics and not carriers:
+                self.r.error(path, f"scope label {label!r} is on none of the metrics this service uses",
+                             "a scope label filters only metrics that carry it; remove it or fix the label",
+                             at_key=True)
+
+
+# --------------------------------------------------------------------------
+# PromQL of raw SLIs
+# --------------------------------------------------------------------------
+
+
+def parse_selectors(expr: str) -> list[tuple[str | None, list[tuple[str, str, str]]]] | str:
+    """Every vector selector in `expr` as (metric name, [(label, op, value)]), or the parse error text."""
+    import promql_parser
+
+    try:
+        ast = promql_parser.parse(expr)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # the Rust parser can raise pyo3 panics, which are BaseExceptions
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot parse"
+    if isinstance(ast, (promql_parser.NumberLiteral, promql_parser.StringLiteral)):
+        return "it is a constant; it must be a rate of events"
+    found: list = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.MatrixSelector):
+            node = node.vector_selector
+        if isinstance(node, promql_parser.VectorSelector):
+            matchers = [(mt.name, _op(mt.op), mt.value) for mt in node.matchers.matchers]
+            for group in node.matchers.or_matchers:
+                matchers += [(mt.name, _op(mt.op), mt.value) for mt in group]
+            name = node.name or next((v for n, o, v in matchers if n == "__name__" and o == "="), None)
+            found.append((name, matchers))
+        return True
+
+    promql_parser.walk(ast, visit)
+    return found
+
+
+def _op(op) -> str:
+    text = str(op)
+    return {"MatchOp.Equal": "=", "Equal": "="}.get(text, text)
+
+
+def resolve_series(name: str, catalog: Catalog) -> tuple[str | None, str]:
+    """The catalog metric a series name belongs to, and the histogram suffix it used."""
+    if name in catalog.metrics:
+        return name, ""
+    for suffix in HISTOGRAM_SERIES:
+        base = name.removesuffix(suffix)
+        if name.endswith(suffix) and catalog.metrics.get(base) is not None and catalog.metrics[base].type == \
+                "histogram":
+            return base, suffix
+    return None, ""
+
+
+# --------------------------------------------------------------------------
+# Entry point
+# --------------------------------------------------------------------------
+
+
+def check_service(service: "ServiceFile", catalog: Catalog) -> list[Diagnostic]:
+    check = _ServiceCheck(service.spec, catalog, _Report(service.source))
+    check.run()
+    return check.r.diags
+
+
+def check_unique_services(services: Iterable["ServiceFile"]) -> list[Diagnostic]:
+    first: dict[str, "ServiceFile"] = {}
+    diags = []
+    for service in sorted(services, key=lambda s: s.source.path):
+        name = service.spec.service
+        if name in first:
+            other = first[name].source
+            line, col = other.position(("service",))
+            diags.append(service.source.diagnostic(
+                ("service",), f"service {name!r} is already defined in {other.path}:{line}:{col}",
+                "service names must be unique across files; rename one or merge the files"))
+        else:
+            first[name] = service
+    return diags
 
 
 def validate_project(project: "Project") -> list[Diagnostic]:
-    return []
+    diags = check_catalog(project.catalog, project.catalog_source)
+    for service in project.services:
+        diags += check_service(service, project.catalog)
+    diags += check_unique_services(project.services)
+    return sorted(set(diags))
