@@ -127,3 +127,50 @@ def schema(kind: str, write_dir: Path | None) -> None:
     schemas = json_schemas()
     doc = schemas if kind == "all" else schemas[kind]
     click.echo(schema_text(doc), nl=False)
+
+
+@main.command()
+@paths_argument
+@catalog_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Output root: alerts/, dashboards/, stack/grafana/ and docs/runbooks/ are written under it.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if the outputs are stale.")
+def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check: bool) -> None:
+    """Compile SLO specs into rules, rule tests, dashboards, provisioning and runbooks.
+
+    Everything is rendered in memory first: on any error nothing is written.
+    Each file is replaced atomically; files slokit generated before and no
+    longer produces are removed, anything else is left alone.
+
+    \b
+    Examples:
+      slokit generate                       # slos/ -> alerts/, dashboards/, ...
+      slokit generate --check               # CI: fail when committed outputs are stale
+      slokit generate specs/ --out build/   # another spec directory and output root
+    """
+    from slokit.pipeline import build_outputs
+    from slokit.write import diff, plan_changes, write_outputs
+
+    project = load(paths, catalog)
+    outputs = build_outputs(project)
+    if check:
+        changes = plan_changes(out_dir, outputs)
+        if not changes:
+            click.echo(f"up to date: {len(outputs)} files")
+            return
+        click.echo(diff(out_dir, outputs, changes), nl=False)
+        for change in changes:
+            click.echo(f"{change.kind}: {change.path}", err=True)
+        click.echo(f"{len(changes)} generated file{'s' if len(changes) != 1 else ''} out of date; "
+                   "run `slokit generate` and commit the result", err=True)
+        sys.exit(EXIT_INVALID)
+    changes = write_outputs(out_dir, outputs)
+    for change in changes:
+        click.echo(f"{change.kind}: {out_dir / change.path}")
+    click.echo(f"{len(outputs)} files, {len(changes)} changed")

@@ -1,0 +1,159 @@
+"""Every name slokit puts into the world, in one place.
+
+Recording rules, labels, alerts, rule groups, dashboard UIDs and output paths
+are read by Prometheus, Alertmanager routes, Grafana and people's runbooks.
+Renaming one breaks all of them, so they are defined here and nowhere else.
+Recording rules follow the Prometheus convention `level:metric:operations`.
+"""
+
+from __future__ import annotations
+
+# -- labels -----------------------------------------------------------------
+
+LABEL_SERVICE = "service"
+LABEL_SLO = "slo"
+LABEL_BUDGET = "budget"
+LABEL_SEVERITY = "severity"
+LABEL_TEAM = "team"
+# Which burn-rate tier fired (its long window, e.g. "1h"); Alertmanager
+# inhibition and people tell the fast and slow burns apart by it.
+LABEL_LONG_WINDOW = "long_window"
+# Labels of the slo:info series (strings, since info series carry text).
+LABEL_OBJECTIVE = "objective"
+LABEL_WINDOW = "window"
+LABEL_SLI_KIND = "sli"
+
+SEVERITY_PAGE = "page"
+SEVERITY_TICKET = "ticket"
+
+# -- alerts -----------------------------------------------------------------
+
+ALERT_BURN = "SLOErrorBudgetBurn"
+ALERT_NO_DATA = "SLONoData"
+ALERT_BUDGET_OVERRUN = "SLOBudgetProjectedOverrun"
+ALERT_COST_REGRESSION = "SLOCostRegression"
+
+# -- SLO recording rules ----------------------------------------------------
+
+
+def slo_bad_rate(window: str) -> str:
+    """Per-second rate of bad events over `window`, e.g. slo:bad_events:rate5m."""
+    return f"slo:bad_events:rate{window}"
+
+
+def slo_total_rate(window: str) -> str:
+    """Per-second rate of all events over `window`."""
+    return f"slo:total_events:rate{window}"
+
+
+def slo_error_ratio(window: str) -> str:
+    """bad / total over `window` (0 when there was no traffic)."""
+    return f"slo:error_ratio:rate{window}"
+
+
+def slo_burn_rate(window: str) -> str:
+    """error ratio / error budget over `window`: 1 spends the budget exactly in the SLO window."""
+    return f"slo:burn_rate:rate{window}"
+
+
+# Window-independent aliases, so one dashboard query covers SLOs of any window.
+SLO_ERROR_RATIO_WINDOW = "slo:error_ratio:slo_window"
+SLO_TOTAL_RATE_WINDOW = "slo:total_events:slo_window"
+SLO_OBJECTIVE = "slo:objective:ratio"
+SLO_ERROR_BUDGET = "slo:error_budget:ratio"
+SLO_BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
+SLO_WINDOW_SECONDS = "slo:window:seconds"
+SLO_INFO = "slo:info"
+
+# -- budget recording rules -------------------------------------------------
+
+
+def budget_usage_rate(window: str) -> str:
+    """Per-second increase of a budget's counter over `window` (USD/s, tokens/s)."""
+    return f"slo_budget:usage:rate{window}"
+
+
+def budget_events_rate(window: str) -> str:
+    """Per-second rate of the events a regression divides spend by."""
+    return f"slo_budget:events:rate{window}"
+
+
+def budget_cost_per_event(window: str) -> str:
+    """Usage per event over `window` (e.g. USD per request)."""
+    return f"slo_budget:usage_per_event:ratio_rate{window}"
+
+
+BUDGET_LIMIT = "slo_budget:limit"
+BUDGET_USED_WINDOW = "slo_budget:used:budget_window"
+BUDGET_PROJECTED = "slo_budget:projected:budget_window"
+BUDGET_REMAINING = "slo_budget:remaining:ratio"
+
+# -- rule groups ------------------------------------------------------------
+
+
+def slo_group(service: str, slo: str) -> str:
+    return f"slokit-{service}-{slo}"
+
+
+def budget_group(service: str) -> str:
+    return f"slokit-{service}-budgets"
+
+
+def meta_group(service: str) -> str:
+    return f"slokit-{service}-meta"
+
+
+# -- Grafana ----------------------------------------------------------------
+
+DATASOURCE_PROMETHEUS_UID = "prometheus"
+DATASOURCE_TEMPO_UID = "tempo"
+DATASOURCE_ALERTMANAGER_UID = "alertmanager"
+DASHBOARD_OVERVIEW_UID = "slokit-overview"
+DASHBOARD_COST_UID = "slokit-cost"
+
+
+def service_dashboard_uid(service: str) -> str:
+    """Grafana UIDs are at most 40 characters; service slugs up to 63.
+
+    Long names keep a readable prefix and a stable hash suffix so two long
+    services never collide.
+    """
+    uid = f"slokit-{service}"
+    if len(uid) <= 40:
+        return uid
+    import hashlib
+
+    digest = hashlib.sha256(service.encode()).hexdigest()[:8]
+    return f"{uid[:31]}-{digest}"
+
+
+def dashboard_url(grafana_url: str, uid: str) -> str:
+    return f"{grafana_url.rstrip('/')}/d/{uid}"
+
+
+# -- output files -----------------------------------------------------------
+
+
+def rules_path(service: str) -> str:
+    return f"alerts/{service}.rules.yaml"
+
+
+def rule_tests_path(service: str) -> str:
+    return f"alerts/tests/{service}.test.yaml"
+
+
+def service_dashboard_path(service: str) -> str:
+    return f"dashboards/{service}.json"
+
+
+OVERVIEW_DASHBOARD_PATH = "dashboards/slokit-overview.json"
+COST_DASHBOARD_PATH = "dashboards/slokit-cost.json"
+DATASOURCES_PROVISIONING_PATH = "stack/grafana/provisioning/datasources/slokit.yaml"
+DASHBOARDS_PROVISIONING_PATH = "stack/grafana/provisioning/dashboards/slokit.yaml"
+
+
+def runbook_path(service: str) -> str:
+    return f"docs/runbooks/{service}.md"
+
+
+MANIFEST_FILE = ".slokit-manifest.json"

@@ -1,0 +1,30 @@
+"""From a loaded project to every output file, in memory."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Callable
+
+from slokit.plan import ProjectPlan, build_plan
+
+if TYPE_CHECKING:
+    from slokit.project import Project
+
+Renderer = Callable[[ProjectPlan], dict[str, str]]
+
+
+def renderers() -> list[Renderer]:
+    """The backends, each turning the plan into {relative path: text}."""
+    from slokit.render import prometheus_rules
+
+    return [prometheus_rules.render]
+
+
+def build_outputs(project: "Project") -> dict[str, str]:
+    plan = build_plan(project)
+    outputs: dict[str, str] = {}
+    for render in renderers():
+        for path, text in render(plan).items():
+            if path in outputs:
+                raise RuntimeError(f"two renderers write {path}")
+            outputs[path] = text
+    return dict(sorted(outputs.items()))

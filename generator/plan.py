@@ -1,0 +1,663 @@
+"""The SLO math, once, as plain data every backend reads.
+
+A validated project becomes a ProjectPlan: per SLO its error budget, the
+windows it is recorded at, its resolved burn-rate tiers, and the exact
+recording and alerting rules; per budget its projection windows and rules.
+Renderers (Prometheus rules, rule tests, dashboards, runbooks) format this
+data; none of them computes a window, a burn factor or an expression.
+
+Rule design, in short (docs/alerting.md has the long form):
+- Every SLI is recorded once from the raw counters as bad and total event
+  rates over the base window (5m), aggregated `sum by (group_by)`, labelled
+  only with `service`, `slo` and the group_by labels.
+- Windows up to 2h are computed from the raw counters too; longer windows
+  are `avg_over_time` of the recorded base rates, so their cost does not grow
+  with the number of raw series. The ratio of the two averages is the
+  traffic-weighted error ratio over the window.
+- Zero traffic gives an error ratio of 0, not NaN.
+- Alerts compare burn rates (error ratio / error budget) on a long and a short
+  window, per tier, with an optional minimum-traffic guard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+from slokit import naming as N
+from slokit.model import SLO, Budget, Catalog, Match, Route, ServiceSpec, duration_seconds
+from slokit.promql import Matcher, Selector, aggregate, equals, le_regex, number, one_of, sum_rate
+from slokit.windows import BASE_WINDOW, BurnTier, format_duration, resolve_tiers, uses_raw_counters
+
+if TYPE_CHECKING:
+    from slokit.project import Project
+
+HOUR = 3600
+# Budgets project spend from a long and a short window, scaled from 6h / 1h
+# for a 30-day budget; the floors keep a daily budget from alerting on minutes.
+BUDGET_LONG_FRACTION = 120
+BUDGET_MIN_LONG = 30 * 60
+BUDGET_SHORT_FRACTION = 6
+BUDGET_MIN_SHORT = 5 * 60
+REGRESSION_WINDOW = HOUR
+NO_DATA_FOR = "10m"
+COST_REGRESSION_FOR = "30m"
+
+
+# --------------------------------------------------------------------------
+# Plain rule data
+# --------------------------------------------------------------------------
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def labels_of(mapping: dict[str, str]) -> Labels:
+    return tuple(sorted(mapping.items()))
+
+
+@dataclass(frozen=True)
+class RecordingRule:
+    record: str
+    expr: str
+    labels: Labels = ()
+
+
+@dataclass(frozen=True)
+class AlertingRule:
+    alert: str
+    expr: str
+    labels: Labels
+    annotations: Labels
+    for_: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleGroup:
+    name: str
+    rules: tuple[RecordingRule | AlertingRule, ...]
+
+    @property
+    def recording_rules(self) -> tuple[RecordingRule, ...]:
+        return tuple(r for r in self.rules if isinstance(r, RecordingRule))
+
+    @property
+    def alerting_rules(self) -> tuple[AlertingRule, ...]:
+        return tuple(r for r in self.rules if isinstance(r, AlertingRule))
+
+
+# --------------------------------------------------------------------------
+# The plan
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SLIPlan:
+    """How events are counted.
+
+    `events` says whether `events_query` counts good or bad events. For
+    ratio and threshold SLIs the queries are series selectors; for raw SLIs
+    they are the user's PromQL with `{{window}}` left in.
+    """
+
+    kind: str  # ratio | threshold | raw
+    events: str  # good | bad
+    events_query: str
+    total_query: str
+    metrics: tuple[str, ...]  # catalog metrics the SLI reads (for dashboards and docs)
+    threshold: str | None = None  # e.g. "<= 1" or "> 0.8", for threshold SLIs
+    unit: str | None = None  # the histogram's unit, for threshold SLIs
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    """A burn-rate tier of one SLO, with whether its severity is enabled."""
+
+    tier: BurnTier
+    enabled: bool
+    error_ratio_threshold: Decimal
+
+    @property
+    def severity(self) -> str:
+        return self.tier.severity
+
+    @property
+    def burn_factor(self) -> Decimal:
+        return self.tier.burn_factor
+
+    def detection_seconds(self, error_ratio: float) -> float | None:
+        """How long a constant `error_ratio` takes to fire this tier (from a clean start), or None."""
+        if error_ratio <= float(self.error_ratio_threshold):
+            return None
+        long_s = self.tier.long_s * float(self.error_ratio_threshold) / error_ratio
+        short_s = self.tier.short_s * float(self.error_ratio_threshold) / error_ratio
+        return max(long_s, short_s)
+
+
+@dataclass(frozen=True)
+class RoutePlan:
+    enabled: bool
+    runbook_url: str
+    labels: Labels
+    annotations: Labels
+
+
+@dataclass(frozen=True)
+class SLOPlan:
+    service: str
+    name: str
+    description: str
+    objective: Decimal  # percent, e.g. 99.5
+    error_budget: Decimal  # ratio, e.g. 0.005
+    window: str
+    window_s: int
+    sli: SLIPlan
+    group_by: tuple[str, ...]
+    windows: tuple[str, ...]  # every recorded window, shortest first
+    tiers: tuple[TierPlan, ...]
+    min_events_per_hour: Decimal | None
+    page: RoutePlan
+    ticket: RoutePlan
+    dashboard_url: str
+    rule_group: RuleGroup
+
+    @property
+    def objective_ratio(self) -> Decimal:
+        return self.objective / 100
+
+    @property
+    def identity(self) -> tuple[Matcher, ...]:
+        return (equals(N.LABEL_SERVICE, self.service), equals(N.LABEL_SLO, self.name))
+
+    def series(self, record: str) -> str:
+        """A recorded series of this SLO as a selector, e.g. slo:error_ratio:rate1h{service="x", slo="y"}."""
+        return Selector(record, self.identity).render()
+
+    @property
+    def alert_windows(self) -> tuple[str, ...]:
+        seen: list[str] = []
+        for t in self.tiers:
+            for w in (t.tier.long_window, t.tier.short_window):
+                if w not in seen:
+                    seen.append(w)
+        return tuple(seen)
+
+    @property
+    def error_budget_events_ratio(self) -> Decimal:
+        return self.error_budget
+
+
+@dataclass(frozen=True)
+class BudgetPlan:
+    service: str
+    name: str
+    description: str
+    metric: str
+    unit: str
+    query: str  # selector of the budget's counter, scope and match applied
+    limit: Decimal
+    window: str
+    window_s: int
+    by: tuple[str, ...]
+    long_window: str
+    short_window: str
+    regression_factor: Decimal | None
+    regression_offset: str | None
+    regression_events_query: str | None
+    regression_min_events_per_hour: Decimal | None
+    route: RoutePlan
+    dashboard_url: str
+
+    @property
+    def identity(self) -> tuple[Matcher, ...]:
+        return (equals(N.LABEL_SERVICE, self.service), equals(N.LABEL_BUDGET, self.name))
+
+    def series(self, record: str) -> str:
+        return Selector(record, self.identity).render()
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    service: str
+    description: str
+    owner: str
+    labels: Labels
+    scope: tuple[tuple[str, tuple[str, ...]], ...]
+    source: str  # the spec file, as given on the command line
+    catalog_source: str
+    grafana_url: str
+    dashboard_uid: str
+    dashboard_url: str
+    slos: tuple[SLOPlan, ...]
+    budgets: tuple[BudgetPlan, ...]
+    rule_groups: tuple[RuleGroup, ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return (self.source, self.catalog_source)
+
+
+@dataclass(frozen=True)
+class ProjectPlan:
+    catalog: Catalog
+    catalog_source: str
+    services: tuple[ServicePlan, ...]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        return tuple(sorted({self.catalog_source, *(s.source for s in self.services)}))
+
+
+# --------------------------------------------------------------------------
+# Building the plan
+# --------------------------------------------------------------------------
+
+
+def _dec(x: float) -> Decimal:
+    return Decimal(str(x))
+
+
+def _values(v: str | list[str]) -> list[str]:
+    return v if isinstance(v, list) else [v]
+
+
+@dataclass
+class _Context:
+    """What building one service's plan needs besides the spec itself."""
+
+    spec: ServiceSpec
+    catalog: Catalog
+    dashboard_url: str
+
+    def selector(self, metric: str, match: Match, series: str = "") -> Selector:
+        """The catalog metric with the SLO's match and the service scope applied.
+
+        Scope applies only to metrics that carry the scope label: a metric
+        without `feature` is not filtered by feature.
+        """
+        labels = set(self.catalog.metrics[metric].labels) if metric in self.catalog.metrics else set()
+        matchers: dict[str, Matcher] = {}
+        for label, value in self.spec.scope.items():
+            if label in labels:
+                matchers[label] = one_of(label, _values(value))
+        for label, value in match.items():
+            matchers[label] = one_of(label, _values(value))
+        return Selector(metric + series, tuple(matchers.values()))
+
+
+def _route(spec: ServiceSpec, slo: SLO | None, severity: str, default_runbook: str) -> RoutePlan:
+    """An SLO's route: its own setting wins over the file's, which wins over the default."""
+    route = Route()
+    if spec.alerting is not None:
+        route = getattr(spec.alerting, severity)
+    if slo is not None and slo.alerting is not None and severity in slo.alerting.model_fields_set:
+        route = getattr(slo.alerting, severity)
+    return RoutePlan(route.enabled, route.runbook_url or default_runbook, labels_of(route.labels),
+                     labels_of(route.annotations))
+
+
+def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
+    sli = slo.sli
+    if sli.ratio is not None:
+        events, sel = ("good", sli.ratio.good) if sli.ratio.good is not None else ("bad", sli.ratio.bad)
+        assert sel is not None
+        return SLIPlan("ratio", events, ctx.selector(sel.metric, sel.match).render(),
+                       ctx.selector(sli.ratio.total.metric, sli.ratio.total.match).render(),
+                       tuple(sorted({sel.metric, sli.ratio.total.metric})))
+    if sli.threshold is not None:
+        t = sli.threshold
+        bucket = ctx.selector(t.metric, t.match, "_bucket").with_matchers(Matcher("le", "=~", le_regex(t.bound)))
+        count = ctx.selector(t.metric, t.match, "_count")
+        # Buckets count observations <= bound: good for `le`, bad for `gt`.
+        events = "good" if t.le is not None else "bad"
+        threshold = f"<= {number(t.bound)}" if t.le is not None else f"> {number(t.bound)}"
+        return SLIPlan("threshold", events, bucket.render(), count.render(), (t.metric,), threshold,
+                       ctx.catalog.metrics[t.metric].unit)
+    raw = sli.raw
+    assert raw is not None
+    events, expr = ("good", raw.good) if raw.good is not None else ("bad", raw.bad)
+    from slokit.validate import parse_selectors, resolve_series
+
+    metrics: set[str] = set()
+    for text in (expr, raw.total):
+        parsed = parse_selectors((text or "").replace("{{window}}", "5m"))
+        if isinstance(parsed, list):
+            for name, _ in parsed:
+                if name:
+                    base, _series = resolve_series(name, ctx.catalog)
+                    metrics.add(base or name)
+    return SLIPlan("raw", events, expr or "", raw.total, tuple(sorted(metrics)))
+
+
+def _rate(sli: SLIPlan, query: str, window: str, group_by: tuple[str, ...]) -> str:
+    if sli.kind == "raw":
+        return f"{aggregate('sum', group_by)}({query.replace('{{window}}', window)})"
+    return sum_rate(Selector(query), window, group_by)
+
+
+def _raw_window_rules(slo_id: tuple[Matcher, ...], sli: SLIPlan, window: str,
+                      group_by: tuple[str, ...]) -> list[RecordingRule]:
+    """bad and total event rates over `window`, from the raw counters."""
+    total = _rate(sli, sli.total_query, window, group_by)
+    events = _rate(sli, sli.events_query, window, group_by)
+    if sli.events == "bad":
+        # A bad-events series that has never been incremented does not exist;
+        # without the fallback the error ratio would vanish instead of being 0.
+        bad = f"{events}\nor\n0 * {total}"
+    else:
+        bad = f"{total}\n-\n(\n  {events}\n  or\n  0 * {total}\n)"
+    labels = tuple((m.label, m.value) for m in slo_id)
+    return [RecordingRule(N.slo_total_rate(window), total, labels),
+            RecordingRule(N.slo_bad_rate(window), bad, labels)]
+
+
+def _derived_window_rules(slo: "_SLOIds", window: str) -> list[RecordingRule]:
+    """bad and total event rates over a long window, averaged from the base rates."""
+    base = format_duration(BASE_WINDOW)
+    return [RecordingRule(N.slo_total_rate(window), f"avg_over_time({slo.series(N.slo_total_rate(base))}[{window}])",
+                          slo.labels),
+            RecordingRule(N.slo_bad_rate(window), f"avg_over_time({slo.series(N.slo_bad_rate(base))}[{window}])",
+                          slo.labels)]
+
+
+@dataclass(frozen=True)
+class _SLOIds:
+    service: str
+    slo: str
+
+    @property
+    def labels(self) -> Labels:
+        return ((N.LABEL_SERVICE, self.service), (N.LABEL_SLO, self.slo))
+
+    @property
+    def matchers(self) -> tuple[Matcher, ...]:
+        return (equals(N.LABEL_SERVICE, self.service), equals(N.LABEL_SLO, self.slo))
+
+    def series(self, record: str) -> str:
+        return Selector(record, self.matchers).render()
+
+
+def _windows(slo_window_s: int, tiers: tuple[BurnTier, ...]) -> tuple[int, ...]:
+    needed = {BASE_WINDOW, slo_window_s, HOUR}
+    for t in tiers:
+        needed.update((t.long_s, t.short_s))
+    return tuple(sorted(w for w in needed if w <= slo_window_s))
+
+
+def _escape_template(text: str) -> str:
+    """User text inside an alert annotation must not be run as a Go template."""
+    return text.replace("{{", "{{`{{`}}").replace("}}", "{{`}}`}}") if ("{{" in text or "}}" in text) else text
+
+
+def _group_labels_template(group_by: tuple[str, ...]) -> str:
+    """`feature="{{ $labels.feature }}"` parts of a selector built inside an annotation."""
+    return "".join(f",{g}='{{{{ $labels.{g} }}}}'" for g in group_by)
+
+
+def _slo_alerts(ctx: _Context, slo: SLO, ids: _SLOIds, sli: SLIPlan, tiers: tuple[TierPlan, ...],
+                group_by: tuple[str, ...], min_per_hour: Decimal | None,
+                page: RoutePlan, ticket: RoutePlan) -> list[AlertingRule]:
+    spec = ctx.spec
+    routes = {N.SEVERITY_PAGE: page, N.SEVERITY_TICKET: ticket}
+    objective = number(_dec(slo.objective))
+    what = f"{spec.service}/{slo.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in group_by)
+    remaining = (f"{{{{ with printf \"{N.SLO_BUDGET_REMAINING}{{service='{ids.service}',slo='{ids.slo}'"
+                 f"{_group_labels_template(group_by)}}}\" | query }}}}"
+                 f"{{{{ . | first | value | humanizePercentage }}}}{{{{ else }}}}unknown{{{{ end }}}}")
+    alerts = []
+    for t in tiers:
+        if not t.enabled:
+            continue
+        route = routes[t.severity]
+        factor = number(t.burn_factor)
+        long_w, short_w = t.tier.long_window, t.tier.short_window
+        expr = (f"{ids.series(N.slo_burn_rate(long_w))} > {factor}\n"
+                f"and\n{ids.series(N.slo_burn_rate(short_w))} > {factor}")
+        if min_per_hour is not None and min_per_hour > 0:
+            expr += f"\nand\n{ids.series(N.slo_total_rate(long_w))} * 3600 >= {number(min_per_hour)}"
+        labels = {**dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
+                  N.LABEL_SEVERITY: t.severity, N.LABEL_LONG_WINDOW: long_w, N.LABEL_TEAM: spec.owner}
+        annotations = {
+            **{k: _escape_template(v) for k, v in route.annotations},
+            "summary": f"Error budget of SLO {spec.service}/{slo.name} is burning too fast.",
+            "description": (
+                f"{what} ({objective}% over {slo.window}) burns its error budget {{{{ $value | humanize }}}}x as "
+                f"fast as sustainable over the last {long_w}, and over {factor}x over the last {short_w} too "
+                f"(the {t.severity} threshold: {number(t.tier.budget_percent)}% of the budget in {long_w}). "
+                f"Error budget left over {slo.window}: {remaining}."),
+            "runbook_url": route.runbook_url,
+            "dashboard": ctx.dashboard_url,
+        }
+        alerts.append(AlertingRule(N.ALERT_BURN, expr, labels_of(labels), labels_of(annotations)))
+    if page.enabled or ticket.enabled:
+        route = ticket if ticket.enabled else page
+        severity = N.SEVERITY_TICKET if ticket.enabled else N.SEVERITY_PAGE
+        base = format_duration(BASE_WINDOW)
+        labels = {**dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
+                  N.LABEL_SEVERITY: severity, N.LABEL_TEAM: spec.owner}
+        annotations = {
+            "summary": f"SLO {spec.service}/{slo.name} has no data.",
+            "description": (f"No events of {spec.service}/{slo.name} have been recorded for {NO_DATA_FOR}: the "
+                            f"application stopped reporting ({', '.join(sli.metrics)}), the scrape fails, or the "
+                            "labels changed. Silence is not health: the SLO cannot be evaluated."),
+            "runbook_url": route.runbook_url,
+            "dashboard": ctx.dashboard_url,
+        }
+        alerts.append(AlertingRule(N.ALERT_NO_DATA, f"absent({ids.series(N.slo_total_rate(base))})",
+                                   labels_of(labels), labels_of(annotations), NO_DATA_FOR))
+    return alerts
+
+
+def _slo_rules(ctx: _Context, slo: SLO, ids: _SLOIds, sli: SLIPlan, windows: tuple[int, ...],
+               group_by: tuple[str, ...], error_budget: Decimal) -> list[RecordingRule]:
+    rules: list[RecordingRule] = []
+    for w in windows:
+        text = format_duration(w)
+        if uses_raw_counters(w):
+            rules += _raw_window_rules(ids.matchers, sli, text, group_by)
+        else:
+            rules += _derived_window_rules(ids, text)
+    budget = number(error_budget)
+    for w in windows:
+        text = format_duration(w)
+        bad, total = ids.series(N.slo_bad_rate(text)), ids.series(N.slo_total_rate(text))
+        rules.append(RecordingRule(N.slo_error_ratio(text), f"{bad}\n/\n({total} > 0)\nor\n0 * {total}", ids.labels))
+    for w in windows:
+        text = format_duration(w)
+        rules.append(RecordingRule(N.slo_burn_rate(text), f"{ids.series(N.slo_error_ratio(text))} / {budget}",
+                                   ids.labels))
+    window = format_duration(duration_seconds(slo.window))
+    rules += [
+        RecordingRule(N.SLO_ERROR_RATIO_WINDOW, ids.series(N.slo_error_ratio(window)), ids.labels),
+        RecordingRule(N.SLO_TOTAL_RATE_WINDOW, ids.series(N.slo_total_rate(window)), ids.labels),
+        RecordingRule(N.SLO_BUDGET_REMAINING, f"1 - {ids.series(N.slo_error_ratio(window))} / {budget}", ids.labels),
+        RecordingRule(N.SLO_OBJECTIVE, f"vector({number(_dec(slo.objective) / 100)})", ids.labels),
+        RecordingRule(N.SLO_ERROR_BUDGET, f"vector({budget})", ids.labels),
+        RecordingRule(N.SLO_WINDOW_SECONDS, f"vector({duration_seconds(slo.window)})", ids.labels),
+    ]
+    info = {**dict(ctx.spec.labels), N.LABEL_SERVICE: ctx.spec.service, N.LABEL_SLO: slo.name,
+            N.LABEL_TEAM: ctx.spec.owner, N.LABEL_OBJECTIVE: number(_dec(slo.objective)),
+            N.LABEL_WINDOW: slo.window, N.LABEL_SLI_KIND: sli.kind}
+    rules.append(RecordingRule(N.SLO_INFO, "vector(1)", labels_of(info)))
+    return rules
+
+
+def _min_events(spec: ServiceSpec, slo: SLO) -> Decimal | None:
+    if slo.alerting is not None and slo.alerting.min_events_per_hour is not None:
+        return _dec(slo.alerting.min_events_per_hour)
+    if spec.alerting is not None and spec.alerting.min_events_per_hour is not None:
+        return _dec(spec.alerting.min_events_per_hour)
+    return None
+
+
+def _tiers(spec: ServiceSpec, slo: SLO):
+    if slo.alerting is not None and slo.alerting.tiers is not None:
+        return slo.alerting.tiers
+    if spec.alerting is not None and spec.alerting.tiers is not None:
+        return spec.alerting.tiers
+    return None
+
+
+def plan_slo(ctx: _Context, slo: SLO) -> SLOPlan:
+    spec = ctx.spec
+    ids = _SLOIds(spec.service, slo.name)
+    window_s = duration_seconds(slo.window)
+    objective = _dec(slo.objective)
+    error_budget = (100 - objective) / 100
+    sli = _sli(ctx, slo)
+    group_by = tuple(slo.group_by)
+    runbook = f"{N.runbook_path(spec.service)}#{slo.name}"
+    page, ticket = _route(spec, slo, N.SEVERITY_PAGE, runbook), _route(spec, slo, N.SEVERITY_TICKET, runbook)
+    enabled = {N.SEVERITY_PAGE: page.enabled, N.SEVERITY_TICKET: ticket.enabled}
+    burn_tiers = resolve_tiers(window_s, _tiers(spec, slo))
+    tiers = tuple(TierPlan(t, enabled[t.severity], t.error_ratio_threshold(error_budget)) for t in burn_tiers)
+    windows = _windows(window_s, burn_tiers)
+    min_per_hour = _min_events(spec, slo)
+    rules: list[RecordingRule | AlertingRule] = []
+    rules += _slo_rules(ctx, slo, ids, sli, windows, group_by, error_budget)
+    rules += _slo_alerts(ctx, slo, ids, sli, tiers, group_by, min_per_hour, page, ticket)
+    return SLOPlan(
+        service=spec.service, name=slo.name, description=slo.description, objective=objective,
+        error_budget=error_budget, window=slo.window, window_s=window_s, sli=sli, group_by=group_by,
+        windows=tuple(format_duration(w) for w in windows), tiers=tiers, min_events_per_hour=min_per_hour,
+        page=page, ticket=ticket, dashboard_url=ctx.dashboard_url,
+        rule_group=RuleGroup(N.slo_group(spec.service, slo.name), tuple(rules)),
+    )
+
+
+# -- budgets ----------------------------------------------------------------
+
+
+def _budget_windows(window_s: int) -> tuple[int, int]:
+    long_s = max(BUDGET_MIN_LONG, (window_s // BUDGET_LONG_FRACTION) // 60 * 60)
+    short_s = max(BUDGET_MIN_SHORT, (long_s // BUDGET_SHORT_FRACTION) // 60 * 60)
+    return long_s, short_s
+
+
+def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[RecordingRule | AlertingRule]]:
+    spec = ctx.spec
+    window_s = duration_seconds(budget.window)
+    window = format_duration(window_s)
+    long_s, short_s = _budget_windows(window_s)
+    by = tuple(budget.by)
+    query = ctx.selector(budget.metric, budget.match)
+    ids = (equals(N.LABEL_SERVICE, spec.service), equals(N.LABEL_BUDGET, budget.name))
+    id_labels = ((N.LABEL_BUDGET, budget.name), (N.LABEL_SERVICE, spec.service))
+
+    def series(record: str) -> str:
+        return Selector(record, ids).render()
+
+    base = format_duration(BASE_WINDOW)
+    raw_windows = sorted({BASE_WINDOW, short_s, long_s, REGRESSION_WINDOW if budget.regression else BASE_WINDOW})
+    rules: list[RecordingRule | AlertingRule] = []
+    for w in [w for w in raw_windows if uses_raw_counters(w)]:
+        rules.append(RecordingRule(N.budget_usage_rate(format_duration(w)),
+                                   sum_rate(query, format_duration(w), by), id_labels))
+    for w in sorted({w for w in (*raw_windows, window_s) if not uses_raw_counters(w)}):
+        rules.append(RecordingRule(N.budget_usage_rate(format_duration(w)),
+                                   f"avg_over_time({series(N.budget_usage_rate(base))}[{format_duration(w)}])",
+                                   id_labels))
+    limit = _dec(budget.limit)
+    long_w, short_w = format_duration(long_s), format_duration(short_s)
+    rules += [
+        RecordingRule(N.BUDGET_LIMIT, f"vector({number(limit)})", id_labels),
+        RecordingRule(N.BUDGET_USED_WINDOW, f"{series(N.budget_usage_rate(window))} * {window_s}", id_labels),
+        RecordingRule(N.BUDGET_PROJECTED, f"{series(N.budget_usage_rate(long_w))} * {window_s}", id_labels),
+        RecordingRule(N.BUDGET_REMAINING, f"1 - {series(N.BUDGET_USED_WINDOW)} / {number(limit)}", id_labels),
+    ]
+    runbook = f"{N.runbook_path(spec.service)}#budget-{budget.name}"
+    route_model = budget.alerting or Route()
+    route = RoutePlan(route_model.enabled, route_model.runbook_url or runbook, labels_of(route_model.labels),
+                      labels_of(route_model.annotations))
+    unit = ctx.catalog.metrics[budget.metric].unit if budget.metric in ctx.catalog.metrics else ""
+    what = f"{spec.service}/{budget.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in by)
+    base_labels = {**dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service,
+                   N.LABEL_BUDGET: budget.name, N.LABEL_SEVERITY: N.SEVERITY_TICKET, N.LABEL_TEAM: spec.owner}
+    extra = {k: _escape_template(v) for k, v in route.annotations}
+    regression_events: str | None = None
+    if route.enabled:
+        rules.append(AlertingRule(
+            N.ALERT_BUDGET_OVERRUN,
+            f"{series(N.budget_usage_rate(long_w))} * {window_s} > {number(limit)}\n"
+            f"and\n{series(N.budget_usage_rate(short_w))} * {window_s} > {number(limit)}",
+            labels_of(base_labels),
+            labels_of({**extra,
+                       "summary": f"Budget {spec.service}/{budget.name} is projected to overrun.",
+                       "description": (f"At the rate of the last {long_w}, {what} would use "
+                                       f"{{{{ $value | humanize }}}} {unit} per {window}, over its limit of "
+                                       f"{number(limit)} {unit}; the last {short_w} agrees."),
+                       "runbook_url": route.runbook_url, "dashboard": ctx.dashboard_url})))
+    reg = budget.regression
+    if reg is not None:
+        per = ctx.selector(reg.per.metric, reg.per.match)
+        regression_events = per.render()
+        rw = format_duration(REGRESSION_WINDOW)
+        rules += [
+            RecordingRule(N.budget_events_rate(rw), sum_rate(per, rw, by), id_labels),
+            RecordingRule(N.budget_cost_per_event(rw),
+                          f"{series(N.budget_usage_rate(rw))}\n/\n({series(N.budget_events_rate(rw))} > 0)",
+                          id_labels),
+        ]
+        if route.enabled:
+            factor = number(_dec(reg.factor))
+            rules.append(AlertingRule(
+                N.ALERT_COST_REGRESSION,
+                f"{series(N.budget_cost_per_event(rw))}\n>\n{factor} * {series(N.budget_cost_per_event(rw))} "
+                f"offset {reg.offset}\nand\n{series(N.budget_events_rate(rw))} * 3600 >= "
+                f"{number(_dec(reg.min_events_per_hour))}",
+                labels_of(base_labels),
+                labels_of({**extra,
+                           "summary": f"Cost per event of {spec.service}/{budget.name} regressed.",
+                           "description": (f"{what}: {budget.metric} per {reg.per.metric} over the last {rw} is "
+                                           f"{{{{ $value | humanize }}}} {unit}, more than {factor}x its value "
+                                           f"{reg.offset} earlier. A prompt, model or routing change is the usual "
+                                           "cause."),
+                           "runbook_url": route.runbook_url, "dashboard": ctx.dashboard_url}),
+                COST_REGRESSION_FOR))
+    plan = BudgetPlan(
+        service=spec.service, name=budget.name, description=budget.description, metric=budget.metric, unit=unit,
+        query=query.render(), limit=limit, window=window, window_s=window_s, by=by, long_window=long_w,
+        short_window=short_w, regression_factor=_dec(reg.factor) if reg else None,
+        regression_offset=reg.offset if reg else None, regression_events_query=regression_events,
+        regression_min_events_per_hour=_dec(reg.min_events_per_hour) if reg else None, route=route,
+        dashboard_url=ctx.dashboard_url,
+    )
+    return plan, rules
+
+
+# -- services ---------------------------------------------------------------
+
+
+def plan_service(spec: ServiceSpec, source: str, catalog: Catalog, catalog_source: str) -> ServicePlan:
+    uid = N.service_dashboard_uid(spec.service)
+    url = N.dashboard_url(spec.grafana_url, uid)
+    ctx = _Context(spec, catalog, url)
+    slos = tuple(plan_slo(ctx, slo) for slo in spec.slos)
+    budgets: list[BudgetPlan] = []
+    budget_rules: list[RecordingRule | AlertingRule] = []
+    for b in spec.budgets:
+        plan, rules = plan_budget(ctx, b)
+        budgets.append(plan)
+        budget_rules += rules
+    groups = [s.rule_group for s in slos]
+    if budget_rules:
+        groups.append(RuleGroup(N.budget_group(spec.service), tuple(budget_rules)))
+    scope = tuple(sorted((k, tuple(sorted(_values(v)))) for k, v in spec.scope.items()))
+    return ServicePlan(
+        service=spec.service, description=spec.description, owner=spec.owner, labels=labels_of(spec.labels),
+        scope=scope, source=source, catalog_source=catalog_source, grafana_url=spec.grafana_url,
+        dashboard_uid=uid, dashboard_url=url, slos=slos, budgets=tuple(budgets), rule_groups=tuple(groups),
+    )
+
+
+def _posix(path: str) -> str:
+    return str(PurePosixPath(*path.replace("\\", "/").split("/")))
+
+
+def build_plan(project: "Project") -> ProjectPlan:
+    catalog_source = _posix(project.catalog_source.path)
+    services = tuple(plan_service(s.spec, _posix(s.source.path), project.catalog, catalog_source)
+                     for s in sorted(project.services, key=lambda s: s.spec.service))
+    return ProjectPlan(project.catalog, catalog_source, services)
+

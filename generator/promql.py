@@ -1,0 +1,94 @@
+"""Small, safe builders for the PromQL slokit writes.
+
+Label values come from user files. They are validated, but they are still
+escaped here, so a value can never close a string or a regex early.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+# RE2 metacharacters (Prometheus regexes are RE2, fully anchored).
+_REGEX_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
+
+
+def quote(value: str) -> str:
+    """A PromQL double-quoted string literal."""
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def regex_escape(value: str) -> str:
+    return _REGEX_META.sub(r"\\\1", value)
+
+
+def number(value: Decimal | float | int) -> str:
+    """A number as people write it: 14.4, 0.005, 2592000 (no exponent, no trailing zeros)."""
+    d = value if isinstance(value, Decimal) else Decimal(str(value))
+    text = format(d.normalize(), "f")
+    return text
+
+
+def le_regex(bound: float) -> str:
+    """Matches a bucket's `le` as Prometheus 2 (`1`) and 3 (`1.0`) write it.
+
+    Prometheus 3 normalises classic histogram `le` values to floats, so an
+    SLI on `le="1"` silently matches nothing after an upgrade.
+    """
+    text = number(bound)
+    if "." in text:
+        return regex_escape(text)
+    return regex_escape(text) + r"(\.0)?"
+
+
+@dataclass(frozen=True)
+class Matcher:
+    label: str
+    op: str  # =, =~, !=, !~
+    value: str
+
+    def render(self) -> str:
+        return f"{self.label}{self.op}{quote(self.value)}"
+
+
+def equals(label: str, value: str) -> Matcher:
+    return Matcher(label, "=", value)
+
+
+def one_of(label: str, values: list[str]) -> Matcher:
+    """label=value for one value, label=~"a|b" for several."""
+    if len(values) == 1:
+        return Matcher(label, "=", values[0])
+    return Matcher(label, "=~", "|".join(regex_escape(v) for v in sorted(values)))
+
+
+@dataclass(frozen=True)
+class Selector:
+    """A series selector: metric name and label matchers (kept sorted)."""
+
+    metric: str
+    matchers: tuple[Matcher, ...] = ()
+
+    def render(self) -> str:
+        if not self.matchers:
+            return self.metric
+        inner = ", ".join(m.render() for m in sorted(self.matchers, key=lambda m: (m.label, m.op, m.value)))
+        return f"{self.metric}{{{inner}}}"
+
+    def with_matchers(self, *extra: Matcher) -> "Selector":
+        return Selector(self.metric, self.matchers + tuple(extra))
+
+
+def aggregate(op: str, labels: tuple[str, ...]) -> str:
+    """`sum by (a, b) ` or `sum` (to be followed by the parenthesised argument)."""
+    return f"{op} by ({', '.join(labels)}) " if labels else op
+
+
+def sum_rate(selector: Selector, window: str, group_by: tuple[str, ...]) -> str:
+    """sum by (...) (rate(x[w])): aggregate after rate, never before."""
+    return f"{aggregate('sum', group_by)}(rate({selector.render()}[{window}]))"
+
+
+def on_clause(labels: tuple[str, ...]) -> str:
+    return f"on ({', '.join(labels)})"
