@@ -1,0 +1,44 @@
+#!/bin/sh
+# `make demo`: a scripted incident on the running stack (`make up` first).
+# Normal traffic, then a provider outage, then recovery; prints where to look.
+# Scenarios are switched through the app's admin endpoint from inside the app
+# container (it accepts loopback callers only, with SLOKIT_APP_ADMIN_TOKEN).
+set -eu
+
+COMPOSE=${COMPOSE:-docker compose}
+RATE=${DEMO_RATE:-5}
+NORMAL=${DEMO_NORMAL:-120s}
+OUTAGE=${DEMO_OUTAGE:-240s}
+RECOVERY=${DEMO_RECOVERY:-360s}
+dc() { $COMPOSE -p slokit -f "$(dirname "$0")/docker-compose.yml" "$@"; }
+load() {  # load DURATION [SCHEDULE]
+    if [ -n "${2:-}" ]; then
+        dc exec -T app slokit-loadgen --url http://127.0.0.1:8000 --rate "$RATE" --duration "$1" --schedule "$2"
+    else
+        dc exec -T app slokit-loadgen --url http://127.0.0.1:8000 --rate "$RATE" --duration "$1"
+    fi
+}
+say() { printf '\n[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
+
+dc exec -T app python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=3)" \
+    || { echo "make demo: the stack is not running; run 'make up' first" >&2; exit 1; }
+
+say "1/3 normal traffic for $NORMAL at $RATE req/s"
+echo "     Grafana: http://127.0.0.1:3000/d/slokit-overview (SLO traffic lights, burn rates)"
+load "$NORMAL" "0s:none"
+
+say "2/3 provider outage for $OUTAGE: every model call fails (5xx / timeouts)"
+echo "     Expect within a few minutes: SLOErrorBudgetBurn{slo=\"api-success\", severity=\"page\", long_window=\"1h\"}"
+echo "     Prometheus:   http://127.0.0.1:9090/alerts"
+echo "     Alertmanager: http://127.0.0.1:9093/#/alerts (the api-success ticket is inhibited while the page fires)"
+echo "     Notifications: $COMPOSE -p slokit -f stack/docker-compose.yml logs -f alert-sink"
+echo "     Dashboard:    http://127.0.0.1:3000/d/slokit-support-chatbot (error ratio, burn rate, circuit breaker, fallbacks)"
+load "$OUTAGE" "0s:provider_outage"
+
+say "3/3 recovery for $RECOVERY: scenarios cleared"
+echo "     The page resolves once the 5m burn rate falls under 14.4x (the alert-sink logs status=resolved)."
+echo "     Traces of the failed requests: Grafana > Explore > Tempo (errors are always kept by tail sampling);"
+echo "     or click an exemplar dot on a latency panel."
+load "$RECOVERY" "0s:none"
+
+say "done. Error budget spent by the outage: http://127.0.0.1:3000/d/slokit-support-chatbot"
