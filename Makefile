@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SLOKIT := $(BIN)/slokit
 APT_PACKAGES := prometheus prometheus-alertmanager docker-compose
 
-.PHONY: run test setup system-deps generate check clean
+.PHONY: run test setup system-deps generate check clean up down demo
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,32 @@ generate: setup
 
 check: setup
 	$(SLOKIT) generate --check slos/
+
+# The demo stack (stack/docker-compose.yml) needs Docker with Compose v2
+# (`docker compose`) or v1 (`docker-compose`), and stack/.env (copy
+# stack/.env.example and set the passwords). Evaluated only when used.
+COMPOSE = $(shell if docker compose version >/dev/null 2>&1; then echo "docker compose"; \
+            elif command -v docker-compose >/dev/null 2>&1; then echo docker-compose; fi)
+STACK   = -p slokit -f stack/docker-compose.yml
+
+# Generate rules, dashboards and provisioning, then start the stack.
+up: generate
+	@test -n "$(COMPOSE)" || { echo "make up: needs Docker Compose (docker compose or docker-compose)" >&2; exit 1; }
+	@test -f stack/.env || { echo "make up: create stack/.env from stack/.env.example (GF_ADMIN_PASSWORD, SLOKIT_APP_ADMIN_TOKEN)" >&2; exit 1; }
+	$(COMPOSE) $(STACK) up -d --build
+	@echo "Grafana http://127.0.0.1:3000 (admin / GF_ADMIN_PASSWORD)  Prometheus http://127.0.0.1:9090  Alertmanager http://127.0.0.1:9093"
+	@echo "Next: make demo   (normal traffic, provider outage, recovery)"
+
+# Stop the stack; data volumes stay (add -v to the compose command to drop them).
+down:
+	@test -n "$(COMPOSE)" || { echo "make down: needs Docker Compose (docker compose or docker-compose)" >&2; exit 1; }
+	@# Compose interpolates the whole file even for `down`; the secrets are not used here.
+	GF_ADMIN_PASSWORD=unused SLOKIT_APP_ADMIN_TOKEN=unused $(COMPOSE) $(STACK) down
+
+# Scripted incident on the running stack: normal traffic, outage, recovery (~12 min).
+demo:
+	@test -n "$(COMPOSE)" || { echo "make demo: needs Docker Compose (docker compose or docker-compose)" >&2; exit 1; }
+	COMPOSE="$(COMPOSE)" sh stack/demo.sh
 
 # The whole test suite, against real Prometheus / promtool / Alertmanager.
 test: setup system-deps
