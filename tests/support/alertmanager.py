@@ -33,13 +33,15 @@ def amtool_binary() -> str:
     return path
 
 
-def with_webhook(config: dict[str, Any], url: str, *, fast: bool = True) -> dict[str, Any]:
+def with_webhook(config: dict[str, Any], base_url: str, *, fast: bool = True) -> dict[str, Any]:
     """A copy of an Alertmanager config with every receiver replaced by one
-    webhook to `url` (send_resolved on), keeping routes and inhibitions.
-    `fast` shrinks group_wait/group_interval/repeat_interval everywhere so
-    notifications arrive within seconds."""
+    webhook to `<base_url>/<receiver name>` (send_resolved on), keeping routes
+    and inhibitions (pass `WebhookReceiver.base_url`). `fast` shrinks
+    group_wait/group_interval/repeat_interval everywhere so notifications
+    arrive within seconds."""
     config = yaml.safe_load(yaml.safe_dump(config))  # deep copy
-    config["receivers"] = [{"name": r["name"], "webhook_configs": [{"url": url, "send_resolved": True}]}
+    config["receivers"] = [{"name": r["name"],
+                            "webhook_configs": [{"url": f"{base_url}/{r['name']}", "send_resolved": True}]}
                            for r in config.get("receivers", [])]
     config.pop("templates", None)
     if fast:

@@ -4,6 +4,9 @@ when the test fails."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -21,6 +24,29 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def repo_root() -> Path:
     """The repository root (where slos/, stack/, alerts/ live)."""
     return REPO_ROOT
+
+
+def slokit_argv() -> list[str]:
+    """The installed `slokit` CLI (the venv's), or `python -m slokit`."""
+    exe = Path(sys.executable).parent / "slokit"
+    return [str(exe)] if exe.exists() else ([shutil.which("slokit")] if shutil.which("slokit")
+                                            else [sys.executable, "-m", "slokit"])
+
+
+def generate(out: Path, specs: Path = REPO_ROOT / "slos") -> Path:
+    """Run the real `slokit generate <specs> --out <out>`; fail with its output if it fails."""
+    result = subprocess.run([*slokit_argv(), "generate", str(specs), "--out", str(out)],
+                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert result.returncode == 0, f"slokit generate failed:\n{result.stdout}\n{result.stderr}"
+    return out
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Output root of `slokit generate slos/` run once per session into a tmp
+    dir (alerts/, dashboards/, stack/grafana/, docs/runbooks/ under it), so
+    tests never depend on the committed outputs being fresh."""
+    return generate(tmp_path_factory.mktemp("generated"))
 
 
 @pytest.fixture

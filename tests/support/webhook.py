@@ -71,8 +71,13 @@ class WebhookReceiver:
         return self._server.server_address[1]
 
     @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/alerts"
+        """One webhook URL for every receiver (the payload names the receiver)."""
+        return f"{self.base_url}/alerts"
 
     def notifications(self) -> list[Notification]:
         with self._lock:
