@@ -64,6 +64,9 @@ def main() -> None:
       slokit generate                 # write alerts/, dashboards/, stack/grafana/
       slokit generate --check         # CI: fail if committed outputs are stale
       slokit test                     # run promtool unit tests on the rules
+
+    Exit status: 0 success, 1 invalid input (or stale outputs, failing
+    tests), 2 usage error. Errors are printed as file:line:column: message.
     """
 
 

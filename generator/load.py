@@ -314,6 +314,10 @@ def read_yaml(file: Path, display: str | None = None) -> Source:
 
 def parse_bytes(raw: bytes, display: str) -> Source:
     """Decode UTF-8 (pointing at the first bad byte) and parse."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Windows editors save "Unicode" as UTF-16 with a byte order mark.
+        raise SlokitError([Diagnostic(display, 1, 1, "file is UTF-16, not UTF-8",
+                                      "save the file as UTF-8")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -182,6 +182,40 @@ _VALUE_ERROR_HINTS = {
 }
 
 
+def _patterns(annotation) -> set[str]:
+    """Every string pattern constraint inside an annotation (through Optional and Annotated)."""
+    found = set()
+    for meta in getattr(annotation, "__metadata__", ()):
+        if getattr(meta, "pattern", None):
+            found.add(meta.pattern)
+    for arg in typing.get_args(annotation):
+        found |= _patterns(arg)
+    return found
+
+
+def _is_duration(model: type[BaseModel], path: PathKey) -> bool:
+    """Whether the value at `path` is a Prometheus duration (window, long_window, offset, ...)."""
+    if not path:
+        return False
+    parent = _model_at(model, path[:-1])
+    field = parent.model_fields.get(str(path[-1])) if parent else None
+    if field is None:
+        return False
+    patterns = _patterns(field.annotation) | {getattr(meta, "pattern", None) for meta in field.metadata}
+    return m.DURATION_PATTERN in patterns
+
+
+def _number_text(value) -> str | None:
+    """`value` as a number written in YAML, when it is text that reads as one ("99.5")."""
+    if not isinstance(value, str):
+        return None
+    try:
+        float(value.strip())
+    except ValueError:
+        return None
+    return value.strip()
+
+
 def _field_help(model: type[BaseModel], path: PathKey, key: str) -> str:
     parent = _model_at(model, path)
     if parent is None or key not in parent.model_fields:
@@ -206,6 +240,8 @@ def _message(e: _Error, model: type[BaseModel]) -> tuple[str, str]:
                                                                  "string_too_short"):
         pattern = e.ctx.get("pattern", m.DURATION_PATTERN)
         what, hint = _PATTERN_TEXT[pattern]
+        if pattern == m.METRIC_NAME_PATTERN and isinstance(v, str) and "{" in v:
+            hint = "write only the metric name and put label filters under `match:`, e.g. match: {status: ok}"
         subject = "" if e.at_key else f"{name} "
         return f"{subject}{_show(v)} {what}", hint
     if t == "string_pattern_mismatch" and name == "unit":
@@ -224,18 +260,31 @@ def _message(e: _Error, model: type[BaseModel]) -> tuple[str, str]:
         return f"{name} must be {words} {bound:g}" if isinstance(bound, (int, float)) else e.msg, ""
     if t in ("float_parsing", "float_type"):
         example = "e.g. 99.5" if field == "objective" else "e.g. 0.5"
-        return f"{name} must be a number, got {_show(v)}", f"write a plain number, {example}"
+        number = _number_text(v)
+        hint = f"remove the quotes: {number}" if number is not None else f"write a plain number, {example}"
+        return f"{name} must be a number, got {_show(v)}", hint
     if t == "finite_number":
         return f"{name} must be a finite number", "write a plain number"
     if t in ("int_parsing", "int_type", "int_from_float"):
         return f"{name} must be a whole number, got {_show(v)}", ""
+    if t == "string_type" and _is_duration(model, e.path):
+        example = f"{v}d or {v}h" if isinstance(v, int) and not isinstance(v, bool) else "30d or 1h30m"
+        return (f"{name} must be a Prometheus duration such as 30d, got {_show(v)}",
+                f"add the unit, e.g. {example} (units w, d, h, m, s)")
     if t == "string_type":
         hint = f"quote it: \"{v}\"" if isinstance(v, (int, float, bool)) and not isinstance(v, bool) else ""
         if isinstance(v, bool):
             hint = f"quote it: \"{'true' if v else 'false'}\""
         return f"{name} must be text, got {_show(v)}", hint
     if t in ("bool_type", "bool_parsing"):
-        return f"{name} must be true or false, got {_show(v)}", ""
+        hint = ("write true or false without quotes (yes, no, on and off are text in YAML 1.2)"
+                if isinstance(v, str) else "write true or false")
+        return f"{name} must be true or false, got {_show(v)}", hint
+    if t == "too_short" and isinstance(v, list) and not v:
+        if field == "tiers":
+            return ("tiers must not be empty",
+                    "remove `tiers` to use the defaults, or turn a severity off with page: {enabled: false}")
+        return f"{name} must not be empty", "list at least one item"
     if t == "list_type":
         hint = f"write a list, e.g. [{v}]" if isinstance(v, str) else "write a list, e.g. [a, b]"
         return f"{name} must be a list, got {_show(v)}", hint

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 METRIC_NAME_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
@@ -31,15 +31,31 @@ Text = Annotated[str, StringConstraints(max_length=2000)]
 LabelValue = Annotated[str, StringConstraints(max_length=200)]
 
 
+def _not_a_bool(value):
+    # Python treats True as 1, so `version: true` would pass as version 1; the
+    # JSON Schema (const 1) rejects it, and so does slokit.
+    if isinstance(value, bool):
+        raise ValueError(f"version must be 1, got {'true' if value else 'false'}")
+    return value
+
+
+Version = Annotated[Literal[1], BeforeValidator(_not_a_bool)]
+
+
 def duration_seconds(text: str) -> int:
     """Seconds in a Duration such as `30d` or `1h30m` (already pattern-checked)."""
     return sum(int(n) * DURATION_UNITS[u] for n, u in re.findall(r"([0-9]+)([wdhms])", text))
 
 
 class Strict(BaseModel):
-    """Unknown keys are errors, never silently ignored; numbers are finite."""
+    """Unknown keys are errors, never silently ignored; numbers are finite.
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    Strict types: a number is a YAML number and a flag is true/false. "99.5" in
+    quotes or `enabled: yes` are errors rather than silent conversions, so
+    slokit accepts exactly what the published JSON Schema accepts.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 # --------------------------------------------------------------------------
@@ -94,7 +110,7 @@ class MetricDef(Strict):
 class Catalog(Strict):
     """The metric catalog: every metric and label the application exposes."""
 
-    version: Literal[1] = Field(default=1, description="Format version; always 1.")
+    version: Version = Field(default=1, description="Format version; always 1.")
     labels: dict[LabelName, LabelDef] = Field(
         default_factory=dict, description="Every label any metric carries, with its allowed values or cardinality cap."
     )
@@ -224,7 +240,10 @@ class Alerting(Strict):
     page: Route = Field(default_factory=Route, description="Settings of the page alerts.")
     ticket: Route = Field(default_factory=Route, description="Settings of the ticket alerts.")
     tiers: list[Tier] | None = Field(
-        default=None, description="Burn-rate tiers; default is the SRE workbook's four (2%/1h, 5%/6h, 10%/1d, 10%/3d)."
+        default=None,
+        min_length=1,
+        description="Burn-rate tiers; default is the SRE workbook's four (2%/1h, 5%/6h, 10%/1d, 10%/3d). "
+        "To silence a severity, set `page: {enabled: false}` or `ticket: {enabled: false}` instead of an empty list.",
     )
     min_events_per_hour: float | None = Field(
         default=None, ge=0, description="Below this traffic the burn-rate alerts stay silent."
@@ -272,7 +291,7 @@ class Budget(Strict):
 class ServiceSpec(Strict):
     """One SLO spec file: a service, its SLOs and its budgets."""
 
-    version: Literal[1] = Field(default=1, description="Format version; always 1.")
+    version: Version = Field(default=1, description="Format version; always 1.")
     service: Slug = Field(description="Service name, unique across files; lowercase letters, digits, - and _.")
     description: Text = Field(default="", description="What the service does, in one sentence.")
     owner: Slug = Field(description="Owning team; becomes the `team` routing label on alerts.")

@@ -37,14 +37,18 @@ def _display(path: Path) -> str:
 
 
 def find_spec_files(paths: list[Path]) -> list[Path]:
-    """SLO spec files under `paths` (directories are scanned, not recursively), sorted."""
-    files: set[Path] = set()
+    """SLO spec files under `paths` (directories are scanned, not recursively), sorted.
+
+    A file named twice (`slos/ slos/a.yaml`, or by a relative and an absolute
+    path) is read once, else it would clash with itself as a duplicate service.
+    """
+    files: dict[Path, Path] = {}
     for p in paths:
-        if p.is_dir():
-            files.update(f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.name != CATALOG_FILE and f.is_file())
-        else:
-            files.add(p)
-    return sorted(files, key=lambda f: str(f))
+        found = [f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.name != CATALOG_FILE and f.is_file()] \
+            if p.is_dir() else [p]
+        for f in found:
+            files.setdefault(f.resolve(), f)
+    return sorted(files.values(), key=lambda f: str(f))
 
 
 def locate_catalog(paths: list[Path], catalog: Path | None) -> Path:

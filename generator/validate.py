@@ -18,7 +18,6 @@ from slokit.errors import Diagnostic
 from slokit.load import PathKey, Source
 from slokit.messages import did_you_mean
 from slokit.model import (
-    DEFAULT_TIERS,
     SLO,
     Budget,
     Catalog,
@@ -119,7 +118,7 @@ def forbidden_label(name: str) -> bool:
 
 def _forbidden_message(name: str) -> tuple[str, str]:
     return (f"label {name!r} is not allowed in metrics: its values are unbounded (one series per user, "
-            f"conversation or request) and may carry personal data",
+            f"conversation, request or prompt) and may carry personal data",
             "put it on traces and logs (a span attribute or log field) instead; metric labels must be bounded, "
             "such as tenant, feature or model")
 
@@ -413,10 +412,20 @@ class _ServiceCheck:
             self.r.error(path, f"raw SLI `{role}` must use [{{{{window}}}}] as its range",
                          "e.g. rate(llm_requests_total{status=\"ok\"}[{{window}}]); slokit fills in each window")
             return None
+        if expr.count("{{window}}") != expr.count("[{{window}}]") + expr.count("[{{window}}:"):
+            self.r.error(path, f"raw SLI `{role}` uses {{{{window}}}} outside a range",
+                         "write it only as a range selector, e.g. rate(llm_requests_total[{{window}}])")
+            return None
         selectors = parse_selectors(expr.replace("{{window}}", "5m"))
         if isinstance(selectors, str):
             self.r.error(path, f"raw SLI `{role}` is not valid PromQL: {selectors}",
                          "check it with promtool or in the Prometheus UI, writing 5m for {{window}}")
+            return None
+        if "#" in _without_strings(expr):
+            # The expression is wrapped in `sum by (...) (...)`: a comment would
+            # swallow the closing parenthesis.
+            self.r.error(path, f"raw SLI `{role}` contains a # comment",
+                         "move the comment into a YAML comment above the key")
             return None
         if not selectors:
             self.r.error(path, f"raw SLI `{role}` reads no metric", "use a rate of a catalog metric")
@@ -520,21 +529,26 @@ class _ServiceCheck:
         return burn * (100 - slo.objective) / 100
 
     def default_tiers(self, slo: SLO, path: PathKey) -> None:
+        """The default tiers, scaled to the SLO window as the plan scales them, must fit and be able to fire."""
+        from slokit.windows import format_duration, resolve_tiers
+
         window = duration_seconds(slo.window)
-        longest = max(DEFAULT_TIERS, key=lambda t: duration_seconds(t.long_window))
-        if duration_seconds(longest.long_window) > window:
-            self.r.error(path + ("window",), f"window {slo.window} is shorter than the longest default alert "
-                         f"window {longest.long_window}",
-                         f"set `alerting.tiers` with long windows up to {slo.window}, or lengthen the SLO window")
+        tiers = resolve_tiers(window, None)
+        longest = max(t.long_s for t in tiers)
+        if longest > window:
+            self.r.error(path + ("window",), f"window {slo.window} is too short for the default alert tiers "
+                         f"(scaled to it, their longest window is {format_duration(longest)})",
+                         "use a window of days, e.g. 7d, or set `alerting.tiers` that fit into it")
             return
-        dead = [t for t in DEFAULT_TIERS if self.error_ratio_needed(t, slo) > 1
-                and self.severity_enabled(slo, t.severity)]
+        budget = (100 - slo.objective) / 100
+        dead = [t for t in tiers if float(t.burn_factor) * budget > 1 and self.severity_enabled(slo, t.severity)]
         if dead:
-            names = " and ".join(f"{t.severity} {t.budget_percent:g}%/{t.long_window}" for t in dead)
-            ratios = " and ".join(f"{self.error_ratio_needed(t, slo) * 100:.0f}%" for t in dead)
+            names = " and ".join(f"{t.severity} {float(t.budget_percent):g}%/{t.long_window}" for t in dead)
+            ratios = " and ".join(f"{float(t.burn_factor) * budget * 100:.0f}%" for t in dead)
+            several = len(dead) > 1
             self.r.error(path + ("objective",), f"with objective {slo.objective:g}% the default alert tier"
-                         f"{'s' if len(dead) > 1 else ''} {names} can never fire (they need an error ratio of "
-                         f"{ratios})",
+                         f"{'s' if several else ''} {names} can never fire ({'they need' if several else 'it needs'} "
+                         f"an error ratio of {ratios})",
                          "set `alerting.tiers` with smaller budget_percent or longer windows, or turn the "
                          "severity off (enabled: false)")
 
@@ -669,6 +683,14 @@ def parse_selectors(expr: str) -> list[tuple[str | None, list[tuple[str, str, st
 
     promql_parser.walk(ast, visit)
     return found
+
+
+_PROMQL_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+
+
+def _without_strings(expr: str) -> str:
+    """`expr` with its PromQL string literals removed (a '#' inside a label value is not a comment)."""
+    return _PROMQL_STRING.sub('""', expr)
 
 
 def _op(op) -> str:

@@ -28,8 +28,46 @@ def validate_args(case: Path) -> list[str]:
     return args
 
 
+# Every kind of bad input the SLO-language issue names, and the cases that cover it.
+CATEGORIES = {
+    "YAML syntax errors": ["yaml-bad-indentation", "yaml-unclosed-bracket", "yaml-unterminated-quote"],
+    "tabs": ["yaml-tab-indentation"],
+    "duplicate keys": ["yaml-duplicate-key"],
+    "empty files": ["yaml-empty-file", "yaml-comments-only", "catalog-empty"],
+    "non-mapping documents": ["yaml-document-is-list", "yaml-document-is-scalar", "yaml-two-documents"],
+    "non-UTF-8 bytes": ["yaml-not-utf8", "yaml-utf16"],
+    "alias bombs": ["yaml-alias-bomb"],
+    "absurd nesting": ["yaml-deep-nesting", "yaml-deep-block-nesting"],
+    "huge numbers": ["yaml-huge-integer", "yaml-huge-float"],
+    "objective 0/100/negative/strings": ["objective-zero", "objective-hundred", "objective-negative",
+                                         "objective-string", "objective-percent-sign", "objective-quoted-number",
+                                         "objective-bool"],
+    "bad windows": ["window-words", "window-seconds", "window-units-out-of-order", "window-number",
+                    "window-too-long", "window-too-short", "window-too-short-for-default-tiers"],
+    "unknown metric": ["unknown-metric", "raw-unknown-metric"],
+    "unknown label": ["unknown-label", "budget-by-unknown-label", "scope-unknown-label"],
+    "label value outside its set": ["label-value-not-allowed", "scope-value-not-allowed"],
+    "threshold not a bucket": ["threshold-not-a-bucket", "threshold-above-largest-bucket",
+                               "threshold-gt-not-a-bucket"],
+    "names with quotes, braces, slashes or ..": ["name-with-quotes", "name-with-braces", "name-with-slashes-and-dots",
+                                                 "name-with-newline", "name-with-template", "match-value-with-quote",
+                                                 "metric-name-with-selector", "alert-label-name-with-quote"],
+    "duplicate SLO names across files": ["duplicate-service-across-files", "duplicate-slo-name"],
+    "forbidden high-cardinality label in catalog": ["catalog-forbidden-label", "catalog-forbidden-trace-id",
+                                                    "catalog-forbidden-prompt"],
+    "all errors of a run at once, sorted by file and line": ["many-errors-sorted"],
+}
+
+
 def test_corpus_is_large_enough():
     assert len(CASES) >= 40
+
+
+@pytest.mark.parametrize("category", sorted(CATEGORIES))
+def test_every_category_of_bad_input_has_cases(category: str):
+    names = {c.name for c in CASES}
+    missing = [n for n in CATEGORIES[category] if n not in names]
+    assert not missing, f"{category}: no case directory {missing}"
 
 
 def test_shared_catalog_is_valid(monkeypatch):
@@ -53,7 +91,8 @@ def test_case_fails_with_exact_messages(case: Path, monkeypatch):
     assert result.stderr == expected
 
 
-@pytest.mark.parametrize("name", ["yaml-alias-bomb", "yaml-not-utf8", "raw-invalid-promql", "duplicate-service-across-files"])
+@pytest.mark.parametrize("name", ["yaml-alias-bomb", "yaml-not-utf8", "raw-invalid-promql", "duplicate-service-across-files",
+                                  "many-errors-sorted"])
 def test_case_through_a_real_process(name: str):
     case = CORPUS / "cases" / name
     proc = subprocess.run([sys.executable, "-m", "slokit", *validate_args(case)], cwd=case, capture_output=True,
