@@ -109,6 +109,11 @@ class SLIPlan:
     threshold: str | None = None  # e.g. "<= 1" or "> 0.8", for threshold SLIs
     unit: str | None = None  # the histogram's unit, for threshold SLIs
 
+    @property
+    def threshold_bound(self) -> Decimal | None:
+        """The bucket bound of a threshold SLI (1 for "<= 1"), e.g. for a dashboard's threshold line."""
+        return Decimal(self.threshold.split()[-1]) if self.threshold else None
+
 
 @dataclass(frozen=True)
 class TierPlan:
