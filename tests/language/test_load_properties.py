@@ -56,6 +56,23 @@ def test_random_yaml_like_text(text: str):
 
 
 @SETTINGS
+@given(st.text(max_size=300))
+def test_random_unicode_text(text: str):
+    """Any Unicode at all, control characters, surrogates and line separators included."""
+    load_or_error(parse_yaml, text)
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(["service: demo\n", "owner: team\n", "slos:\n", "  - name: a\n", "    sli:\n",
+                                 "      ratio: {good: {metric: m}}\n", "\t", "  ", "- ", "? ", "&a ", "*a ", "!!str ",
+                                 "[", "]", "{", "}", ", ", "'", '"', "#", "\n", "---\n", "%YAML 1.2\n"]),
+                max_size=40).map("".join))
+def test_random_yaml_lines(text: str):
+    """Lines of a real spec shuffled with YAML's structural tokens: deep into the parser, not just its first byte."""
+    load_or_error(parse_yaml, text)
+
+
+@SETTINGS
 @given(json_values, st.sampled_from([None, True, False]))
 def test_random_documents_round_trip(value, flow_style):
     """Any dumped document either loads to the same data or is rejected by our rules."""
