@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
+from slokit import naming as N
 from slokit.errors import Diagnostic
 from slokit.load import PathKey, Source
 from slokit.messages import did_you_mean
@@ -53,9 +54,13 @@ FORBIDDEN_SUFFIXES = ("_user_id", "_session_id", "_conversation_id", "_request_i
                       "_email", "_ip")
 # Labels Prometheus itself gives meaning to.
 RESERVED_CATALOG_LABELS = frozenset({"le", "quantile"})
-# Labels slokit sets on recording rules and alerts.
-IDENTITY_LABELS = frozenset({"service", "slo"})
-RESERVED_ALERT_LABELS = frozenset({"service", "slo", "severity", "team", "alertname"})
+# Labels slokit sets on recording rules and alerts (names from naming.py). A
+# group_by label or user label of the same name would be overwritten, and the
+# groups it should keep apart would collide.
+IDENTITY_LABELS = frozenset({N.LABEL_SERVICE, N.LABEL_SLO, N.LABEL_BUDGET, N.LABEL_SEVERITY, N.LABEL_TEAM,
+                             N.LABEL_LONG_WINDOW})
+# ... plus the labels of the slo:info series, which carries the file's labels too.
+RESERVED_ALERT_LABELS = IDENTITY_LABELS | {N.LABEL_OBJECTIVE, N.LABEL_WINDOW, N.LABEL_SLI_KIND, "alertname"}
 HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
 # Units whose name must end the metric name (Prometheus naming conventions).
 SUFFIX_UNITS = frozenset({"seconds", "bytes", "usd", "tokens", "info"})
