@@ -60,7 +60,8 @@ class ModelCaller:
         attrs = {
             "gen_ai.operation.name": "chat", "gen_ai.provider.name": provider.name,
             "gen_ai.request.model": request.model, "gen_ai.request.max_tokens": request.max_output_tokens,
-            "gen_ai.request.temperature": request.temperature, "app.llm.feature": state.feature.name,
+            "gen_ai.request.temperature": request.temperature, "gen_ai.conversation.id": state.conversation_id,
+            "app.llm.feature": state.feature.name,
             "app.llm.attempt": attempt,
         }
         with tel.tracer.span(f"chat {request.model}", state.timeline, attrs, kind=SpanKind.CLIENT) as span:

@@ -33,7 +33,10 @@ from slokit_app.tracing import set_attributes, trace_ids
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 EXPENSIVE_USD = 0.10
-BASE_REFUSAL_RATE = 0.005
+CAPTURE_CHARS = 2000
+# Healthy refusals: 0.2% of answers, a tenth of answered-not-refused's 2% budget
+# (refused answers also fail the quality eval).
+BASE_REFUSAL_RATE = 0.002
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ class Flow:
             conversation_id=safe_id(ask.conversation_id, uuid.uuid4().hex), timeline=Timeline(self._time_scale),
         )
         tel, m = self._tel, self._tel.metrics
-        capture = False
+        capture = None
         m.add("llm_inflight_requests", {"feature": feature.name}, 1)
         try:
             with tel.tracer.span(f"{feature.name} request", state.timeline, context=parent_context,
@@ -107,15 +110,26 @@ class Flow:
                 state.trace_id, state.span_id = trace_ids(root)
                 reply = await self._run(state, ask.message)
                 self._finish_span(root, state)
-                capture = tel.debug_capture_rate > 0 and self._rng.random() < tel.debug_capture_rate
-                if capture:
+                capture = self._capture(ask.message, reply)
+                if capture is not None:
                     # Content goes in a span event, never in attributes, and only redacted.
-                    root.add_event("app.llm.content_capture", {
-                        "prompt": redact(ask.message[:2000]), "answer": redact(str(reply.body.get("answer"))[:2000])})
+                    root.add_event("app.llm.content_capture", capture)
         finally:
             m.add("llm_inflight_requests", {"feature": feature.name}, -1)
         self._log(state, ask.message, reply, capture)
         return reply
+
+    def _capture(self, message: str, reply: Reply) -> dict[str, str] | None:
+        """The debug-capture sample of a sampled share of requests: redacted, then cut.
+
+        Redacting the whole text before cutting matters: a secret that straddles
+        the cut would otherwise survive as a fragment too short for any rule.
+        """
+        rate = self._tel.debug_capture_rate
+        if rate <= 0 or self._rng.random() >= rate:
+            return None
+        return {"prompt": redact(message)[:CAPTURE_CHARS],
+                "answer": redact(str(reply.body.get("answer")))[:CAPTURE_CHARS]}
 
     async def _run(self, state: RequestState, message: str) -> Reply:
         tel, m, rng, feature = self._tel, self._tel.metrics, self._rng, state.feature
@@ -290,7 +304,7 @@ class Flow:
         if state.status not in ("ok", "refused"):
             root.set_status(Status(StatusCode.ERROR, state.status))
 
-    def _log(self, state: RequestState, message: str, reply: Reply, capture: bool) -> None:
+    def _log(self, state: RequestState, message: str, reply: Reply, capture: dict[str, str] | None) -> None:
         tel = self._tel
         if not tel.logger.enabled:
             return
@@ -312,9 +326,9 @@ class Flow:
             "guardrail": state.guardrail, "budget_exceeded": state.budget_exceeded, "model_calls": state.model_calls,
         }
         tel.logger.write(record)
-        if capture:
+        if capture is not None:
             tel.logger.write({
                 "timestamp": record["timestamp"], "level": "debug", "event": "debug_capture",
                 "trace_id": state.trace_id, "request_id": state.request_id,
-                "prompt_redacted": message[:2000], "answer_redacted": str(reply.body.get("answer"))[:2000],
+                "prompt_redacted": capture["prompt"], "answer_redacted": capture["answer"],
             })

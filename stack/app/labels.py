@@ -3,7 +3,8 @@
 A label with `values` maps anything outside the set to `other`. A label with
 `max_cardinality` admits the first distinct values it sees and maps the rest
 to `other` (so the series count can never grow past the cap, whatever callers
-send). `other` itself counts against the cap.
+send). `other` itself counts against the cap. A label the catalog does not
+declare has no allowed values at all: it is always `other`, never raw.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ OTHER = "other"
 
 class LabelBound:
     def __init__(self, definition: LabelDef | None):
-        self._allowed = frozenset(definition.values) if definition and definition.values is not None else None
+        if definition is None:
+            self._allowed: frozenset[str] | None = frozenset()
+        else:
+            self._allowed = frozenset(definition.values) if definition.values is not None else None
         self._cap = definition.max_cardinality if definition else None
         self._seen: set[str] = set()
         self._lock = threading.Lock()
@@ -27,7 +31,7 @@ class LabelBound:
         if self._allowed is not None:
             return text if text in self._allowed else OTHER
         if self._cap is None:
-            return text
+            return OTHER  # neither a value set nor a cap: nothing is allowed raw
         if text in self._seen:
             return text
         with self._lock:
@@ -41,7 +45,7 @@ class LabelBound:
 class LabelBounds:
     def __init__(self, labels: dict[str, LabelDef]):
         self._labels = {name: LabelBound(d) for name, d in labels.items()}
-        self._unbounded = LabelBound(None)
+        self._undeclared = LabelBound(None)
 
     def bound(self, label: str, value: object) -> str:
-        return self._labels.get(label, self._unbounded).bound(value)
+        return self._labels.get(label, self._undeclared).bound(value)

@@ -17,7 +17,19 @@ _INJECTION = re.compile(
     r"(?i)ignore (all |any )?(previous|prior|above) instructions|reveal (your|the) system prompt|\bjailbreak\b|\bDAN mode\b"
 )
 BASE_OUTPUT_BLOCK_RATE = 0.002
-BASE_EMPTY_RETRIEVAL = 0.005
+# Healthy base rates sit far inside the bundled SLOs' budgets. The default
+# tiers are budget shares over fixed windows, so a 7d SLO's slowest ticket
+# (10% of the budget over 3d) fires at a burn of only 0.23: a healthy demo
+# must burn well below that, or it raises tickets with no scenario active.
+# Empty retrievals: 0.1% against retrieval-non-empty's 2% budget (burn 0.05).
+BASE_EMPTY_RETRIEVAL = 0.001
+# Tool failures: 0.1% against tool-call-success's 1% budget (burn 0.1).
+TOOL_INVALID_ARGS_RATE = 0.0005
+TOOL_ERROR_RATE = 0.0003
+TOOL_TIMEOUT_RATE = 0.0002
+# Spread of the judge's score around its mean: healthy answers fall to 0.8 or
+# below 0.1% of the time (quality-above-0-8 has a 5% budget).
+EVAL_SCORE_STDDEV = 0.035
 
 
 def input_guardrail(message: str) -> str | None:
@@ -69,11 +81,11 @@ def run_tool(name: str, arguments: str, result_factor: float, rng: random.Random
     except json.JSONDecodeError:
         return ToolResult("invalid_args", latency * 0.1, '{"error": "arguments are not JSON"}')
     roll = rng.random()
-    if roll < 0.003:
+    if roll < TOOL_INVALID_ARGS_RATE:
         return ToolResult("invalid_args", latency * 0.1, '{"error": "missing field"}')
-    if roll < 0.005:
+    if roll < TOOL_INVALID_ARGS_RATE + TOOL_ERROR_RATE:
         return ToolResult("error", latency, '{"error": "backend unavailable"}')
-    if roll < 0.006:
+    if roll < TOOL_INVALID_ARGS_RATE + TOOL_ERROR_RATE + TOOL_TIMEOUT_RATE:
         return ToolResult("timeout", 5.0, '{"error": "timeout"}')
     records = max(1, int(6 * result_factor))
     payload = {"tool": name, "order_id": args.get("order_id"),
@@ -99,4 +111,4 @@ def validate_output(text: str, finish_reason: str) -> str | None:
 def eval_score(quality_shift: float, grounded: bool, valid: bool, rng: random.Random) -> float:
     """A simulated LLM-as-judge score in [0, 1]; healthy traffic scores ~0.9."""
     mean = 0.91 + quality_shift - (0.0 if grounded else 0.2) - (0.0 if valid else 0.3)
-    return min(1.0, max(0.0, rng.gauss(mean, 0.045)))
+    return min(1.0, max(0.0, rng.gauss(mean, EVAL_SCORE_STDDEV)))

@@ -25,15 +25,25 @@ SERVICE_NAME = "slokit-demo-app"
 _PROPAGATOR = TraceContextTextMapPropagator()
 
 
+def otlp_exporter(env: Mapping[str, str]) -> SpanExporter | None:
+    """An OTLP/HTTP exporter when the standard endpoint variables are set, else None:
+    with neither set, nothing leaves the process (not even to the SDK's default
+    localhost:4318)."""
+    if not (env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")):
+        return None
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()  # reads endpoint, headers and timeout from the same variables
+
+
 def build_tracer_provider(version: str, exporters: list[SpanExporter] | None = None) -> TracerProvider:
     provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME, "service.version": version}))
     for exporter in exporters or []:
         # Test exporters see spans synchronously.
         provider.add_span_processor(SimpleSpanProcessor(exporter))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
-        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
+    otlp = otlp_exporter(os.environ)
+    if otlp is not None:
+        provider.add_span_processor(BatchSpanProcessor(otlp))
     return provider
 
 

@@ -131,3 +131,31 @@ def test_telemetry_off_emits_no_samples():
     assert all(not f.samples for f in fams.values())
     assert h.spans.get_finished_spans() == ()
     assert h.log_records() == []
+
+
+def test_catalog_the_generator_rejects_is_rejected_at_start(tmp_path):
+    """The app runs slokit's catalog checks, not only the schema: an undeclared label is an error."""
+    from slokit.errors import SlokitError
+
+    data = yaml.safe_load(CATALOG.read_text())
+    data["metrics"]["llm_requests_total"]["labels"] = ["provider", "model", "feature", "status", "region"]
+    path = tmp_path / "catalog.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(SlokitError) as err:
+        load_catalog(path)
+    (diag,) = err.value.diagnostics
+    assert diag.path == str(path) and diag.line > 1 and "'region'" in diag.message and "not declared" in diag.message
+
+
+def test_a_label_without_a_declared_set_is_never_emitted_raw():
+    """Defence in depth for a Catalog built in code: no declaration, no raw values."""
+    catalog = Catalog.model_validate({
+        "labels": {"model": {"values": ["sim-large", "other"]}},
+        "metrics": {"llm_requests_total": {"type": "counter", "unit": "requests", "help": "h",
+                                           "labels": ["model", "region"]}},
+    })
+    m = Metrics(catalog)
+    m.inc("llm_requests_total", {"model": "sim-large", "region": "eu-west-1-customer-42"})
+    text = m.exposition()[0].decode()
+    assert "eu-west-1" not in text
+    assert 'llm_requests_total{model="sim-large",region="other"} 1.0' in text

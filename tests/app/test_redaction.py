@@ -8,7 +8,7 @@ import pytest
 
 from slokit_app.redact import redact
 
-from .helpers import make_harness
+from .helpers import drive, make_harness
 from .redaction_corpus import CORPUS
 
 
@@ -75,3 +75,35 @@ def test_default_logs_carry_hashes_and_lengths_not_prompts():
                   "ttft_s", "latency_s", "status", "error_class", "retry_count", "fallback_used", "guardrail"):
         assert field in record, field
     assert record["tenant"] == "acme" and record["status"] == "ok"
+
+
+def test_debug_capture_redacts_before_it_cuts():
+    """A secret straddling the 2000-character cut must not survive as a fragment."""
+    h = make_harness(debug_capture_rate=1.0)
+    secret = "sk-proj-AbCdEf1234567890GhIjKlMn"
+    message = "x" * 1985 + " " + secret + " is my key"
+    assert message.index(secret) < 2000 < message.index(secret) + len(secret)
+    h.client.post("/v1/chat", json={"message": message})
+    (capture,) = [json.loads(line) for line in h.log_records() if '"debug_capture"' in line]
+    assert len(capture["prompt_redacted"]) == 2000 and capture["prompt_redacted"].endswith(" [REDACTED:api_")
+    spans = _span_text(h.spans.get_finished_spans())
+    for where in (h.log.getvalue(), spans):
+        assert "sk-proj" not in where and "AbCdEf" not in where
+
+
+def test_debug_capture_is_sampled_at_its_rate():
+    h = make_harness(debug_capture_rate=0.25)
+    drive(h, 200)
+    captures = [json.loads(line) for line in h.log_records() if '"debug_capture"' in line]
+    # Seeded, so the count is fixed; the bounds are +-4 standard deviations of Binomial(200, 0.25).
+    assert 25 <= len(captures) <= 75
+    roots = {format(s.context.trace_id, "032x") for s in h.spans.get_finished_spans()
+             if any(e.name == "app.llm.content_capture" for e in s.events)}
+    assert {c["trace_id"] for c in captures} == roots
+
+
+def test_debug_capture_is_off_by_default():
+    h = make_harness()
+    drive(h, 50)
+    assert not any('"debug_capture"' in line for line in h.log_records())
+    assert not any(s.events for s in h.spans.get_finished_spans())
