@@ -7,6 +7,8 @@ import asyncio
 import io
 import random
 import socket
+import subprocess
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -93,3 +95,21 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float = 10.0) -> None:
+    """Terminate a process the test started; kill it if it does not exit in time."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=timeout_s)
+
+
+def drain(stream) -> threading.Thread:
+    """Keep reading a child's pipe so a chatty child never blocks on a full pipe."""
+    thread = threading.Thread(target=lambda: [None for _ in iter(stream.readline, "")], daemon=True)
+    thread.start()
+    return thread

@@ -17,34 +17,56 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from slokit_app.loadgen import LoadConfig, parse_schedule, run_load
 
-from .helpers import free_port, sample_sum
+from .helpers import drain, free_port, sample_sum, stop_process
 
 
-@pytest.fixture
-def live_app(tmp_path):
+def _app_command() -> list[str]:
+    """The installed console script (beside this interpreter), else the module."""
+    beside = os.path.join(os.path.dirname(sys.executable), "slokit-demo-app")
+    exe = beside if os.access(beside, os.X_OK) else shutil.which("slokit-demo-app")
+    return [exe] if exe else [sys.executable, "-m", "slokit_app"]
+
+
+def _start_app() -> tuple[subprocess.Popen, str, str] | None:
+    """Start the app on a free port; None when it exits early (the port was taken meanwhile)."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLOKIT_APP_", "OTEL_"))}
     env["SLOKIT_APP_PORT"] = str(port)
-    exe = shutil.which("slokit-demo-app")
-    cmd = [exe] if exe else [sys.executable, "-m", "slokit_app"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(_app_command(), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         token_line = proc.stderr.readline()
         match = re.search(r"admin token \(shown once\): (\S+)", token_line)
         assert match, token_line
+        drain(proc.stderr)
         url = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                return None
             try:
                 if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
+                    return proc, url, match.group(1)
             except httpx.HTTPError:
                 time.sleep(0.1)
-        else:
-            pytest.fail("the app did not come up")
-        yield url, match.group(1)
+        pytest.fail("the app did not answer /healthz within 30 s")
+    except BaseException:
+        stop_process(proc)
+        raise
+
+
+@pytest.fixture
+def live_app():
+    for _ in range(3):
+        started = _start_app()
+        if started is not None:
+            break
+    else:
+        pytest.fail("the app exited at start three times")
+    proc, url, token = started
+    try:
+        yield url, token
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_process(proc)
 
 
 def test_loadgen_drives_the_live_app_through_a_scenario(live_app):
@@ -84,8 +106,7 @@ def test_loadgen_cli_prints_a_summary(live_app):
 def test_bad_catalog_exits_1_with_a_positioned_message(tmp_path):
     path = tmp_path / "catalog.yaml"
     path.write_text("version: 1\nmetrics:\n  llm_x:\n    type: summary\n")
-    exe = shutil.which("slokit-demo-app")
-    cmd = ([exe] if exe else [sys.executable, "-m", "slokit_app"]) + ["--catalog", str(path), "--port", str(free_port())]
+    cmd = _app_command() + ["--catalog", str(path), "--port", str(free_port())]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "SLOKIT_APP_ADMIN_TOKEN": "x"})
     assert out.returncode == 1
@@ -111,7 +132,9 @@ def test_real_prometheus_scrapes_metrics_and_exemplars(live_app, tmp_path):
         summary = asyncio.run(run_load(LoadConfig(url=url, rate=0, duration_s=1.0, concurrency=4, seed=9)))
         assert summary.ok > 0
         ok_series, exemplars = [], []
-        for _ in range(150):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert proc.poll() is None, "prometheus exited (port taken or bad config?)"
             try:
                 ok_series = httpx.get(api + "/query", params={"query": 'llm_requests_total{status="ok"}'}).json()["data"]["result"]
                 now = time.time()
@@ -129,5 +152,4 @@ def test_real_prometheus_scrapes_metrics_and_exemplars(live_app, tmp_path):
         created = httpx.get(api + "/query", params={"query": '{__name__=~"llm_.*_created"}'}).json()["data"]["result"]
         assert created == []
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_process(proc)
