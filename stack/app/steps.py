@@ -17,10 +17,10 @@ _INJECTION = re.compile(
     r"(?i)ignore (all |any )?(previous|prior|above) instructions|reveal (your|the) system prompt|\bjailbreak\b|\bDAN mode\b"
 )
 BASE_OUTPUT_BLOCK_RATE = 0.002
-# Healthy base rates sit far inside the bundled SLOs' budgets. The default
-# tiers are budget shares over fixed windows, so a 7d SLO's slowest ticket
-# (10% of the budget over 3d) fires at a burn of only 0.23: a healthy demo
-# must burn well below that, or it raises tickets with no scenario active.
+# Healthy base rates burn each bundled SLO's budget at about a tenth of its
+# rate, far below the slowest tier that can fire (burn 1 for the default
+# tiers; 0.47 for answered-not-refused's custom 20%/3d one), so an idle demo
+# stays quiet even at low traffic, where a few events make ratios noisy.
 # Empty retrievals: 0.1% against retrieval-non-empty's 2% budget (burn 0.05).
 BASE_EMPTY_RETRIEVAL = 0.001
 # Tool failures: 0.1% against tool-call-success's 1% budget (burn 0.1).
