@@ -1,4 +1,5 @@
-"""docs/demo-app.md's scenario -> alert map names real alerts of the bundled specs.
+"""docs/demo-app.md's scenario -> alert map names real alerts of the bundled
+specs, as the committed alerts/*.rules.yaml define them.
 
 The map is what a user reads to know which alert a scenario should fire; a
 renamed SLO, a disabled page or a new scenario must not leave it stale.
@@ -42,6 +43,15 @@ def _specs() -> dict[str, dict]:
     return specs
 
 
+def _generated_alerts() -> list[tuple[str, dict]]:
+    """(alertname, labels) of every alert rule in the committed alerts/*.rules.yaml."""
+    alerts = []
+    for path in sorted((REPO / "alerts").glob("*.rules.yaml")):
+        for group in yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]:
+            alerts += [(r["alert"], r.get("labels") or {}) for r in group["rules"] if "alert" in r]
+    return alerts
+
+
 def _page_enabled(spec: dict, slo: dict) -> bool:
     for alerting in (slo.get("alerting") or {}, spec.get("alerting") or {}):
         page = alerting.get("page") or {}
@@ -66,9 +76,12 @@ def test_alerts_exist_in_the_bundled_specs(row):
         assert not alerts and row[-1].startswith("none")
         return
     assert alerts, f"{row[0]} maps to no alert"
+    generated = _generated_alerts()
     for name, label_text in alerts:
         assert name in ALERT_NAMES, name
         labels = dict(_LABEL.findall(label_text))
+        # The rules `slokit generate` committed carry exactly this alert.
+        assert any(a == name and labels.items() <= ls.items() for a, ls in generated), (name, labels)
         assert REQUIRED_LABELS[name] <= set(labels), (name, labels)
         spec = specs.get(labels["service"])
         assert spec is not None, f"no service {labels['service']!r}"
