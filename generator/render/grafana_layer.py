@@ -145,6 +145,8 @@ class Panel:
     merge: bool = False
     hide_columns: tuple[str, ...] = ()
     content: str = ""  # text panels (markdown)
+    # Relative time override, e.g. "7d" for a week of daily bars on a 24h dashboard.
+    time_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,7 @@ def _base_kwargs(placed: Placed) -> dict[str, Any]:
         "gridPos": G.GridPos(h=panel.height, w=panel.width, x=placed.x, y=placed.y),
         "id": placed.id,
         "links": [{"title": link.title, "url": link.url, "targetBlank": link.new_tab} for link in panel.links],
+        "timeFrom": panel.time_from,
     }
 
 
@@ -486,6 +489,7 @@ def build(dashboard: Dashboard) -> G.Dashboard:
 # Keys of the Grafana 6-era model that the current model (schemaVersion 41)
 # does not have; Grafana ignores or migrates them, file provisioning breaks on
 # `__inputs`.
+ALL = "$__all"
 LEGACY_DASHBOARD_KEYS = frozenset({"__inputs", "rows", "hideControls", "sharedCrosshair", "style", "gnetId", "id"})
 LEGACY_PANEL_KEYS = frozenset({"span", "height", "minSpan", "error", "editable", "cacheTimeout", "thresholds",
                                "thresholdType", "columns", "fontSize", "mappings", "color"})
@@ -528,6 +532,8 @@ def _modern_panel(panel: dict[str, Any]) -> dict[str, Any]:
         # Stat writes `color: null`; the current model wants a mode.
         defaults.setdefault("color", {"mode": "thresholds"})
         defaults.pop("noValue", None)
+        # Tables: `displayMode` was replaced by `cellOptions` (Grafana 10).
+        defaults.get("custom", {}).pop("displayMode", None)
         for step in defaults.get("thresholds", {}).get("steps", []):
             # The base step's value is null in the model (nulls were dropped above).
             step.setdefault("value", None)
@@ -540,6 +546,10 @@ def _modern_variable(variable: dict[str, Any]) -> dict[str, Any]:
     current.pop("tags", None)
     if not current.get("value"):
         out.pop("current", None)
+    elif current["value"] == ALL:
+        # How Grafana stores "All" selected on a multi-value variable.
+        out["current"] = {"selected": True, "text": ["All"], "value": [ALL]} if out.get("multi") else \
+            {"selected": True, "text": "All", "value": ALL}
     if out.get("type") == "query":
         out["definition"] = out["query"]
     return out

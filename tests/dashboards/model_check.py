@@ -177,34 +177,49 @@ def _model_of(hint: Any) -> type | None:
     return None
 
 
-def _raw_model(value: Any, hint: Any) -> tuple[type, bool] | None:
-    """(model class, is a list) when `value` is raw JSON where the annotation names a model class."""
-    for arg in (hint, *typing.get_args(hint)):
-        if typing.get_origin(arg) is list and isinstance(value, list) and value and isinstance(value[0], dict):
-            cls = _model_of(typing.get_args(arg)[0])
+def _raw_model(value: Any, hint: Any) -> tuple[type, str] | None:
+    """(model class, shape) when `value` is raw JSON where the annotation names a model class.
+
+    shape: "one" (an object), "list" (a list of objects) or "dict" (objects by key).
+    """
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    for arg in (hint, *(typing.get_args(hint) if union else ())):
+        origin, args = typing.get_origin(arg), typing.get_args(arg)
+        if origin is list and args and isinstance(value, list) and value and isinstance(value[0], dict):
+            cls = _model_of(args[0])
             if cls is not None:
-                return cls, True
-    cls = _model_of(hint)
-    if cls is not None and isinstance(value, dict):
-        return cls, False
+                return cls, "list"
+        if origin is dict and len(args) == 2 and isinstance(value, dict) and value \
+                and all(isinstance(v, dict) for v in value.values()):
+            cls = _model_of(args[1])
+            if cls is not None:
+                return cls, "dict"
+        if origin is None and isinstance(arg, type) and isinstance(value, dict):
+            cls = _model_of(arg)
+            if cls is not None:
+                return cls, "one"
     return None
 
 
-def _decoded_problems(value: Any, model: tuple[type, bool], path: Path) -> list[str]:
-    cls, is_list = model
-    items = value if is_list else [value]
+def _decoded_problems(value: Any, model: tuple[type, str], path: Path) -> list[str]:
+    cls, shape = model
+    if shape == "list":
+        items = [((i,), item) for i, item in enumerate(value)]
+    elif shape == "dict":
+        items = [((k,), item) for k, item in value.items()]
+    else:
+        items = [((), value)]
     problems = []
-    for i, item in enumerate(items):
-        where = path + ((i,) if is_list else ())
+    for where, item in items:
         decoded = cls.from_json(item)
         back = json.loads(json.dumps(decoded, cls=JSONEncoder))
         for leaf, v in leaves(item):
             found, other = _at(back, leaf)
             if not found:
-                problems.append(f"{format_path(where + leaf)}: key lost (not in {cls.__name__})")
+                problems.append(f"{format_path(path + where + leaf)}: key lost (not in {cls.__name__})")
             elif _json_type(v) != _json_type(other):
-                problems.append(f"{format_path(where + leaf)}: {_json_type(v)} became {_json_type(other)}")
-        problems += type_problems(decoded, where)
+                problems.append(f"{format_path(path + where + leaf)}: {_json_type(v)} became {_json_type(other)}")
+        problems += type_problems(decoded, path + where)
     return problems
 
 
