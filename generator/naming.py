@@ -142,6 +142,12 @@ def rule_tests_path(service: str) -> str:
     return f"alerts/tests/{service}.test.yaml"
 
 
+def budget_rule_tests_path(service: str) -> str:
+    """Week-long budget tests (cost regression vs `offset 1w`), in their own file: promtool sets the
+    evaluation interval per file, and a week evaluated every minute would take minutes."""
+    return f"alerts/tests/{service}.budgets.test.yaml"
+
+
 def service_dashboard_path(service: str) -> str:
     return f"dashboards/{service}.json"
 

@@ -14,9 +14,9 @@ Renderer = Callable[[ProjectPlan], dict[str, str]]
 
 def renderers() -> list[Renderer]:
     """The backends, each turning the plan into {relative path: text}."""
-    from slokit.render import grafana, prometheus_rules, provisioning
+    from slokit.render import grafana, prometheus_rules, provisioning, rule_tests
 
-    return [prometheus_rules.render, grafana.render, provisioning.render]
+    return [prometheus_rules.render, rule_tests.render, grafana.render, provisioning.render]
 
 
 def build_outputs(project: "Project") -> dict[str, str]:

@@ -395,9 +395,18 @@ def _escape_template(text: str) -> str:
     return text.replace("{{", "{{`{{`}}").replace("}}", "{{`}}`}}") if ("{{" in text or "}}" in text) else text
 
 
-def _group_labels_template(group_by: tuple[str, ...]) -> str:
-    """`feature="{{ $labels.feature }}"` parts of a selector built inside an annotation."""
-    return "".join(f",{g}='{{{{ $labels.{g} }}}}'" for g in group_by)
+def _budget_left_template(ids: "_SLOIds", group_by: tuple[str, ...]) -> str:
+    """Go template printing the SLO's error budget left, queried when the alert fires.
+
+    Label values of group_by labels are passed to printf as arguments (%q
+    quotes them as PromQL strings); text nested inside a template string is
+    never expanded, so `{{ $labels.x }}` inside the format would stay literal.
+    """
+    selector = (f"{N.SLO_BUDGET_REMAINING}{{{N.LABEL_SERVICE}='{ids.service}',{N.LABEL_SLO}='{ids.slo}'"
+                + "".join(f",{g}=%q" for g in group_by) + "}")
+    args = "".join(f" $labels.{g}" for g in group_by)
+    return (f"{{{{ with printf \"{selector}\"{args} | query }}}}"
+            "{{ . | first | value | humanizePercentage }}{{ else }}unknown{{ end }}")
 
 
 def _slo_alerts(ctx: _Context, slo: SLO, ids: _SLOIds, sli: SLIPlan, tiers: tuple[TierPlan, ...],
@@ -407,9 +416,7 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: _SLOIds, sli: SLIPlan, tiers: tupl
     routes = {N.SEVERITY_PAGE: page, N.SEVERITY_TICKET: ticket}
     objective = number(_dec(slo.objective))
     what = f"{spec.service}/{slo.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in group_by)
-    remaining = (f"{{{{ with printf \"{N.SLO_BUDGET_REMAINING}{{service='{ids.service}',slo='{ids.slo}'"
-                 f"{_group_labels_template(group_by)}}}\" | query }}}}"
-                 f"{{{{ . | first | value | humanizePercentage }}}}{{{{ else }}}}unknown{{{{ end }}}}")
+    remaining = _budget_left_template(ids, group_by)
     alerts = []
     for t in tiers:
         if not t.enabled:
@@ -614,8 +621,9 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
                 labels_of(base_labels),
                 labels_of({**extra,
                            "summary": f"Cost per event of {spec.service}/{budget.name} regressed.",
+                           # printf, not humanize: 0.0014 USD must not read as "1.4m usd".
                            "description": (f"{what}: {budget.metric} per {reg.per.metric} over the last {rw} is "
-                                           f"{{{{ $value | humanize }}}} {unit}, more than {factor}x its value "
+                                           f"{{{{ $value | printf \"%.4g\" }}}} {unit}, more than {factor}x its value "
                                            f"{reg.offset} earlier. A prompt, model or routing change is the usual "
                                            "cause."),
                            "runbook_url": route.runbook_url, "dashboard": ctx.dashboard_url}),

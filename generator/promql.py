@@ -30,16 +30,49 @@ def number(value: Decimal | float | int) -> str:
     return text
 
 
+def go_float(value: float) -> str:
+    """A float as Go's strconv.FormatFloat(v, 'g', -1, 64) writes it (1e+06, 0.25, 1e-05).
+
+    Go clients expose histogram bounds this way, so a bound of a million is
+    `le="1e+06"` on the wire, not `le="1000000"`.
+    """
+    sign, digits, exponent = Decimal(repr(float(value))).normalize().as_tuple()
+    text = "".join(map(str, digits))
+    e10 = len(text) + int(exponent) - 1
+    prefix = "-" if sign else ""
+    if e10 < -4 or e10 >= 6:  # Go's %e threshold for the shortest 'g' format
+        mantissa = text[0] + ("." + text[1:] if len(text) > 1 else "")
+        return f"{prefix}{mantissa}e{'-' if e10 < 0 else '+'}{abs(e10):02d}"
+    return prefix + number(Decimal(repr(float(value))))
+
+
+def le_spellings(bound: float) -> list[str]:
+    """Every way an exporter or Prometheus version writes the bucket bound `bound`.
+
+    Prometheus 2 stores `le` as the exporter wrote it: Go clients write `1`
+    and `1e+06`, the Python client `1.0`. Prometheus 3 normalises classic
+    histogram bounds to floats (`1.0`). One histogram uses one spelling at a
+    time, so matching all of them never counts a bucket twice.
+    """
+    plain = number(bound)
+    forms = {plain, go_float(bound), repr(float(bound))}
+    forms |= {f + ".0" for f in list(forms) if not any(c in f for c in ".e")}
+    return sorted(forms)
+
+
 def le_regex(bound: float) -> str:
-    """Matches a bucket's `le` as Prometheus 2 (`1`) and 3 (`1.0`) write it.
+    """Matches a bucket's `le` however it is spelled (see le_spellings), e.g. `1(\\.0)?`.
 
     Prometheus 3 normalises classic histogram `le` values to floats, so an
     SLI on `le="1"` silently matches nothing after an upgrade.
     """
-    text = number(bound)
-    if "." in text:
-        return regex_escape(text)
-    return regex_escape(text) + r"(\.0)?"
+    plain = number(bound)
+    forms = le_spellings(bound)
+    if forms == [plain]:
+        return regex_escape(plain)
+    if forms == sorted({plain, plain + ".0"}):
+        return regex_escape(plain) + r"(\.0)?"
+    return "|".join(regex_escape(f) for f in forms)
 
 
 @dataclass(frozen=True)

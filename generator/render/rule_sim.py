@@ -1,0 +1,617 @@
+"""A small model of what Prometheus computes from slokit's rules on synthetic series.
+
+The generated promtool tests assert exact recorded values and exact alert
+annotations (promtool expands their templates). Those expectations come from
+here: the plan says which windows, tiers, budgets and thresholds an SLO has;
+this module applies Prometheus' evaluation semantics (rate extrapolation,
+avg_over_time over recorded samples, `or`/`and` label matching, `for`
+durations, template functions) to the synthetic input series, without reading
+the PromQL text. promtool then checks the rules against this independent
+model, so a wrong expression and a wrong model both fail the tests.
+
+Semantics follow Prometheus 2.x (closed range selectors [t - w, t]).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+from slokit import naming as N
+from slokit.model import duration_seconds
+from slokit.plan import BudgetPlan, ServicePlan, SLOPlan
+from slokit.promql import number
+from slokit.windows import BASE_WINDOW, uses_raw_counters
+
+Labels = tuple[tuple[str, str], ...]
+GroupKey = tuple[str, ...]
+
+
+class AmbiguousComparison(Exception):
+    """A compared value sits within float noise of its threshold: the outcome could differ in Prometheus."""
+
+
+# --------------------------------------------------------------------------
+# Selectors and input series
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sel:
+    """A parsed vector selector: metric name and (label, op, value) matchers."""
+
+    metric: str
+    matchers: tuple[tuple[str, str, str], ...] = ()
+
+    def matches(self, metric: str, labels: dict[str, str]) -> bool:
+        if metric != self.metric:
+            return False
+        return all(_match(labels.get(name, ""), op, value) for name, op, value in self.matchers
+                   if name != "__name__")
+
+
+def _match(actual: str, op: str, value: str) -> bool:
+    if op == "=":
+        return actual == value
+    if op == "!=":
+        return actual != value
+    if op not in ("=~", "!~"):
+        raise ValueError(f"unknown matcher operator {op!r}")
+    found = re.fullmatch(value, actual) is not None  # RE2 and Python agree on the patterns slokit writes
+    return found if op == "=~" else not found
+
+
+def parse_selector(text: str) -> Sel:
+    from slokit.validate import parse_selectors
+
+    parsed = parse_selectors(text)
+    if isinstance(parsed, str) or len(parsed) != 1 or parsed[0][0] is None:
+        raise ValueError(f"not a single selector: {text}")
+    name, matchers = parsed[0]
+    return Sel(name, tuple((n, _OPS.get(o, o), v) for n, o, v in matchers if n != "__name__"))
+
+
+_OPS = {"MatchOp.Equal": "=", "MatchOp.NotEqual": "!=", "MatchOp.Re": "=~", "MatchOp.NotRe": "!~"}
+
+
+def rate_selector(expr: str) -> Sel | None:
+    """The selector of a raw SLI expression of the form [sum [by (...)]] (rate(<selector>[{{window}}])), else None.
+
+    Other raw expressions are valid SLIs, but no model can know what arbitrary
+    PromQL computes, so their synthetic input cannot be derived.
+    """
+    import promql_parser as P
+
+    try:
+        node = P.parse(expr.replace("{{window}}", "5m"))
+    except BaseException:  # noqa: BLE001 - the Rust parser raises pyo3 panics; validated input parses
+        return None
+    while True:
+        if isinstance(node, P.ParenExpr):
+            node = node.expr
+        elif isinstance(node, P.AggregateExpr) and str(node.op) == "sum" and node.param is None:
+            node = node.expr
+        else:
+            break
+    if not (isinstance(node, P.Call) and node.func.name == "rate" and len(node.args) == 1
+            and isinstance(node.args[0], P.MatrixSelector)):
+        return None
+    vs = node.args[0].vector_selector
+    if vs.offset is not None or vs.at is not None or vs.matchers.or_matchers:
+        return None
+    return parse_selector(vs.prettify())
+
+
+@dataclass(frozen=True)
+class Series:
+    """One input series: a sample every `step` seconds from 0; None = no sample."""
+
+    metric: str
+    labels: Labels
+    values: tuple[float | None, ...]
+
+    @property
+    def label_map(self) -> dict[str, str]:
+        return dict(self.labels)
+
+    def text(self) -> str:
+        inner = ", ".join(f'{k}="{v}"' for k, v in self.labels)
+        return f"{self.metric}{{{inner}}}"
+
+
+def counter_values(increments: Iterable[float], stop: int | None = None) -> tuple[float, ...]:
+    """Counter samples from per-step increments, added as promtool expands `a+bxn` (cumulatively)."""
+    values = [0.0]
+    for inc in increments:
+        values.append(values[-1] + inc)
+    return tuple(values if stop is None else values[:stop + 1])
+
+
+def values_text(values: tuple[float | None, ...]) -> str:
+    """promtool's expanding notation for `values`, with runs of equal steps folded into `a+bxn`."""
+    parts: list[str] = []
+    i = 0
+    while i < len(values):
+        v = values[i]
+        if v is None:
+            parts.append("_")
+            i += 1
+            continue
+        # Longest run starting at i with a constant step (checked by cumulative addition, as promtool adds).
+        j = i
+        step = None
+        while j + 1 < len(values) and values[j + 1] is not None:
+            candidate = values[j + 1] - values[j]
+            if step is None:
+                if values[j] + candidate != values[j + 1]:
+                    break
+                step = candidate
+            elif values[j] + step != values[j + 1]:
+                break
+            j += 1
+        if j == i:
+            parts.append(_num(v))
+        elif step == 0:
+            parts.append(f"{_num(v)}x{j - i}")
+        else:
+            parts.append(f"{_num(v)}{'+' if step >= 0 else '-'}{_num(abs(step))}x{j - i}")
+        i = j + 1
+    return " ".join(parts)
+
+
+def _num(v: float) -> str:
+    """A float that parses back to the same double (shortest repr), without a needless `.0`."""
+    text = repr(float(v))
+    return text[:-2] if text.endswith(".0") else text
+
+
+# --------------------------------------------------------------------------
+# Prometheus functions
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Points:
+    """The present samples of one series, for range lookups."""
+
+    times: list[int]
+    values: list[float]
+
+    @staticmethod
+    def of(series: Series, step: int) -> "Points":
+        pairs = [(i * step, v) for i, v in enumerate(series.values) if v is not None]
+        return Points([t for t, _ in pairs], [v for _, v in pairs])
+
+    def window(self, start: int, end: int) -> tuple[int, int]:
+        """Index range of samples with start <= t <= end (closed range, as Prometheus 2)."""
+        return bisect_left(self.times, start), bisect_right(self.times, end)
+
+
+def counter_rate(points: Points, t: int, range_s: int) -> float | None:
+    """rate(x[range]) at t: Prometheus' extrapolatedRate for a counter without resets."""
+    lo, hi = points.window(t - range_s, t)
+    if hi - lo < 2:
+        return None
+    first_t, first_v = points.times[lo], points.values[lo]
+    last_t, last_v = points.times[hi - 1], points.values[hi - 1]
+    result = last_v - first_v
+    duration_to_start = float(first_t - (t - range_s))
+    duration_to_end = float(t - last_t)
+    sampled = float(last_t - first_t)
+    average = sampled / (hi - lo - 1)
+    if result > 0 and first_v >= 0:
+        duration_to_zero = sampled * (first_v / result)
+        if duration_to_zero < duration_to_start:
+            duration_to_start = duration_to_zero
+    threshold = average * 1.1
+    interval = sampled
+    interval += duration_to_start if duration_to_start < threshold else average / 2
+    interval += duration_to_end if duration_to_end < threshold else average / 2
+    return result * (interval / sampled) / range_s
+
+
+def avg_over_time(values: list[float]) -> float:
+    """Prometheus' avg_over_time: an incremental mean with Kahan-Neumaier compensation."""
+    mean = c = count = 0.0
+    for v in values:
+        count += 1
+        inc = v / count - mean / count
+        total = mean + inc
+        if abs(mean) >= abs(inc):
+            c += (mean - total) + inc
+        else:
+            c += (inc - total) + mean
+        mean = total
+    return mean + c
+
+
+def _go_g4(v: float) -> str:
+    """fmt.Sprintf("%.4g", v): Go and C agree on %g for finite values."""
+    return "%.4g" % v
+
+
+def humanize(v: float) -> str:
+    """Prometheus' `humanize` template function (SI prefixes, 4 significant digits)."""
+    if v == 0 or math.isnan(v) or math.isinf(v):
+        return _go_g4(v)
+    prefix = ""
+    if abs(v) >= 1:
+        for p in ("k", "M", "G", "T", "P", "E", "Z", "Y"):
+            if abs(v) < 1000:
+                break
+            prefix, v = p, v / 1000
+        return _go_g4(v) + prefix
+    for p in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(v) >= 1:
+            break
+        prefix, v = p, v * 1000
+    return _go_g4(v) + prefix
+
+
+def humanize_percentage(v: float) -> str:
+    return _go_g4(v * 100) + "%"
+
+
+def go_quote(s: str) -> str:
+    """printf %q of a plain string."""
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def round_to(v: float, to_nearest: float) -> float:
+    """PromQL round(v, to_nearest), computed as Prometheus does (so the text of an expected value is exact)."""
+    inverse = 1.0 / to_nearest
+    return math.floor(v * inverse + 0.5) / inverse
+
+
+# --------------------------------------------------------------------------
+# Alert templates
+# --------------------------------------------------------------------------
+
+_LABEL = re.compile(r"\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}")
+_VALUE = "{{ $value | humanize }}"
+_VALUE_G4 = '{{ $value | printf "%.4g" }}'
+_RAW = re.compile(r"\{\{`([^`]*)`\}\}")
+_QUERY = re.compile(r'\{\{ with printf "((?:[^"\\]|\\.)*)"((?: \$labels\.[a-zA-Z_][a-zA-Z0-9_]*)*) \| query \}\}'
+                    r"\{\{ \. \| first \| value \| humanizePercentage \}\}\{\{ else \}\}unknown\{\{ end \}\}")
+
+
+def expand(template: str, labels: dict[str, str], value: float,
+           query: Callable[[str], list[float]]) -> str:
+    """Expand the Go template constructs slokit writes into annotations; anything else is an error."""
+
+    def query_part(m: re.Match) -> str:
+        fmt = m.group(1)
+        args = [labels.get(a.strip().removeprefix("$labels."), "") for a in m.group(2).split()]
+        text = fmt
+        for arg in args:
+            text = text.replace("%q", go_quote(arg), 1)
+        if "%" in text:
+            raise ValueError(f"unsupported printf format in {fmt!r}")
+        found = query(text)
+        return humanize_percentage(found[0]) if found else "unknown"
+
+    out = _QUERY.sub(query_part, template)
+    out = out.replace(_VALUE, humanize(value)).replace(_VALUE_G4, _go_g4(value))
+    out = _LABEL.sub(lambda m: labels.get(m.group(1), "<no value>"), out)
+    out = _RAW.sub(lambda m: m.group(1), out)
+    if "{{" in out or "}}" in out:
+        raise ValueError(f"template construct the model does not know: {template!r}")
+    return out
+
+
+# --------------------------------------------------------------------------
+# Evaluating a service's rules
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    labels: Labels  # without alertname
+    annotations: Labels
+
+
+@dataclass
+class _AlertState:
+    active_since: int
+
+
+@dataclass
+class Snapshot:
+    """What the rules hold at one evaluation time."""
+
+    t: int
+    # (record, slo or budget name) -> {group labels: value}
+    values: dict[tuple[str, str], dict[Labels, float]] = field(default_factory=dict)
+    firing: list[Alert] = field(default_factory=list)
+
+    def get(self, record: str, name: str) -> dict[Labels, float]:
+        return self.values.get((record, name), {})
+
+
+def _duration_label(seconds: int) -> str:
+    from slokit.windows import format_duration
+
+    return format_duration(seconds)
+
+
+class _Compare:
+    """Comparisons that refuse to decide when float noise could flip them."""
+
+    @staticmethod
+    def gt(a: float, b: float) -> bool:
+        if abs(a - b) <= 1e-9 * max(1.0, abs(b)):
+            raise AmbiguousComparison(f"{a!r} vs {b!r}")
+        return a > b
+
+    @staticmethod
+    def ge(a: float, b: float) -> bool:
+        if abs(a - b) <= 1e-9 * max(1.0, abs(b)):
+            raise AmbiguousComparison(f"{a!r} vs {b!r}")
+        return a >= b
+
+
+@dataclass
+class _SLOSource:
+    """The input series an SLO's events and totals read."""
+
+    plan: SLOPlan
+    events: list[tuple[Series, Points]]
+    total: list[tuple[Series, Points]]
+
+
+@dataclass
+class _BudgetSource:
+    plan: BudgetPlan
+    usage: list[tuple[Series, Points]]
+    per: list[tuple[Series, Points]]
+
+
+class ServiceModel:
+    """Evaluates one service's rules at every `eval_step` from 0, like promtool does."""
+
+    def __init__(self, service: ServicePlan, series: list[Series], step: int, eval_step: int,
+                 events_selectors: dict[str, Sel], total_selectors: dict[str, Sel]):
+        self.service = service
+        self.step = step
+        self.eval_step = eval_step
+        points = [(s, Points.of(s, step)) for s in series]
+        self.slos = [_SLOSource(slo,
+                                [(s, p) for s, p in points if events_selectors[slo.name].matches(s.metric, s.label_map)],
+                                [(s, p) for s, p in points if total_selectors[slo.name].matches(s.metric, s.label_map)])
+                     for slo in service.slos if slo.name in events_selectors]
+        self.budgets = []
+        for b in service.budgets:
+            usage_sel = parse_selector(b.query)
+            per_sel = parse_selector(b.regression_events_query) if b.regression_events_query else None
+            self.budgets.append(_BudgetSource(
+                b, [(s, p) for s, p in points if usage_sel.matches(s.metric, s.label_map)],
+                [(s, p) for s, p in points if per_sel is not None and per_sel.matches(s.metric, s.label_map)]))
+        # recorded history: (record, name) -> {group: [(t, v)]}
+        self.history: dict[tuple[str, str], dict[Labels, list[tuple[int, float]]]] = {}
+        self.alert_states: dict[tuple[str, Labels], _AlertState] = {}
+
+    # -- helpers -------------------------------------------------------------
+
+    @staticmethod
+    def _group(series: Series, by: tuple[str, ...]) -> Labels:
+        labels = series.label_map
+        return tuple((g, labels.get(g, "")) for g in by)
+
+    def _sum_rate(self, sources: list[tuple[Series, Points]], by: tuple[str, ...], t: int,
+                  range_s: int) -> dict[Labels, float]:
+        out: dict[Labels, float] = {}
+        for s, p in sources:
+            r = counter_rate(p, t, range_s)
+            if r is None:
+                continue
+            key = self._group(s, by)
+            out[key] = out.get(key, 0.0) + r
+        return out
+
+    def _avg(self, record: str, name: str, t: int, range_s: int) -> dict[Labels, float]:
+        out = {}
+        for key, samples in self.history.get((record, name), {}).items():
+            times = [ts for ts, _ in samples]
+            lo, hi = bisect_left(times, t - range_s), bisect_right(times, t)
+            if hi > lo:
+                out[key] = avg_over_time([v for _, v in samples[lo:hi]])
+        return out
+
+    def _record(self, snap: Snapshot, record: str, name: str, values: dict[Labels, float]) -> None:
+        snap.values[(record, name)] = values
+        store = self.history.setdefault((record, name), {})
+        for key, v in values.items():
+            store.setdefault(key, []).append((snap.t, v))
+
+    def _instant(self, record: str, name: str, t: int) -> dict[Labels, float]:
+        """An instant lookup of a recorded series at t (recorded at t, as rules write every evaluation)."""
+        out = {}
+        for key, samples in self.history.get((record, name), {}).items():
+            if samples and samples[-1][0] == t:
+                out[key] = samples[-1][1]
+            else:
+                i = bisect_right([ts for ts, _ in samples], t) - 1
+                if i >= 0 and samples[i][0] == t:
+                    out[key] = samples[i][1]
+        return out
+
+    # -- SLOs ----------------------------------------------------------------
+
+    def _slo(self, src: _SLOSource, snap: Snapshot) -> None:
+        slo, t = src.plan, snap.t
+        by = slo.group_by
+        base = BASE_WINDOW
+        ratios: dict[str, dict[Labels, float]] = {}
+        totals: dict[str, dict[Labels, float]] = {}
+        for w in slo.windows:
+            ws = duration_seconds(w)
+            if uses_raw_counters(ws):
+                total = self._sum_rate(src.total, by, t, ws)
+                events = self._sum_rate(src.events, by, t, ws)
+                if slo.sli.events == "bad":
+                    bad = dict(events)
+                    for key, v in total.items():
+                        bad.setdefault(key, 0 * v)
+                else:
+                    bad = {key: v - events.get(key, 0 * v) for key, v in total.items()}
+            else:
+                total = self._avg(N.slo_total_rate(_duration_label(base)), slo.name, t, ws)
+                bad = self._avg(N.slo_bad_rate(_duration_label(base)), slo.name, t, ws)
+            self._record(snap, N.slo_total_rate(w), slo.name, total)
+            self._record(snap, N.slo_bad_rate(w), slo.name, bad)
+            totals[w] = total
+        budget = float(number(slo.error_budget))
+        for w in slo.windows:
+            total = totals[w]
+            bad = snap.get(N.slo_bad_rate(w), slo.name)
+            ratio = {}
+            for key, tv in total.items():
+                ratio[key] = bad[key] / tv if (tv > 0 and key in bad) else 0 * tv
+            ratios[w] = ratio
+            self._record(snap, N.slo_error_ratio(w), slo.name, ratio)
+        for w in slo.windows:
+            self._record(snap, N.slo_burn_rate(w), slo.name, {k: v / budget for k, v in ratios[w].items()})
+        full = _duration_label(slo.window_s)
+        self._record(snap, N.SLO_BUDGET_REMAINING, slo.name, {k: 1 - v / budget for k, v in ratios[full].items()})
+        self._slo_alerts(src, snap, totals)
+
+    def _slo_alerts(self, src: _SLOSource, snap: Snapshot, totals: dict[str, dict[Labels, float]]) -> None:
+        slo, t = src.plan, snap.t
+        rules = [r for r in slo.rule_group.alerting_rules]
+        burn_rules = [r for r in rules if r.alert == N.ALERT_BURN]
+        enabled = [tp for tp in slo.tiers if tp.enabled]
+        assert len(burn_rules) == len(enabled), "one burn alert per enabled tier"
+        identity = ((N.LABEL_SERVICE, slo.service), (N.LABEL_SLO, slo.name))
+        for tier, rule in zip(enabled, burn_rules if N.ALERT_BURN in self.alertnames else []):
+            factor = float(number(tier.burn_factor))
+            long_b = snap.get(N.slo_burn_rate(tier.tier.long_window), slo.name)
+            short_b = snap.get(N.slo_burn_rate(tier.tier.short_window), slo.name)
+            long_total = totals[tier.tier.long_window]
+            active = {}
+            for key, v in long_b.items():
+                if not _Compare.gt(v, factor) or key not in short_b or not _Compare.gt(short_b[key], factor):
+                    continue
+                if slo.min_events_per_hour is not None and slo.min_events_per_hour > 0:
+                    if key not in long_total or not _Compare.ge(long_total[key] * 3600,
+                                                                float(number(slo.min_events_per_hour))):
+                        continue
+                active[key] = v
+            self._alerts(snap, rule, identity, active)
+        for rule in rules:
+            if rule.alert == N.ALERT_NO_DATA and N.ALERT_NO_DATA in self.alertnames:
+                present = snap.get(N.slo_total_rate(_duration_label(BASE_WINDOW)), slo.name)
+                self._alerts(snap, rule, identity, {} if present else {(): 1.0})
+
+    def _alerts(self, snap: Snapshot, rule, identity: Labels, active: dict[Labels, float]) -> None:
+        """Alert states as Prometheus keeps them: pending until `for` has passed, then firing."""
+        for_s = duration_seconds(rule.for_) if rule.for_ else 0
+        seen = set()
+        for key, value in sorted(active.items()):
+            series_labels = dict(identity) | dict(key)
+            alert_labels = dict(series_labels) | dict(rule.labels)
+            state_key = (rule.alert + "\0" + rule.expr, tuple(sorted(alert_labels.items())))
+            seen.add(state_key)
+            state = self.alert_states.setdefault(state_key, _AlertState(snap.t))
+            if snap.t - state.active_since < for_s:
+                continue
+            annotations = {k: expand(v, series_labels, value, lambda q: self._query(snap, q))
+                           for k, v in rule.annotations}
+            snap.firing.append(Alert(rule.alert, tuple(sorted(alert_labels.items())),
+                                     tuple(sorted(annotations.items()))))
+        for state_key in [k for k in self.alert_states if k[0] == rule.alert + "\0" + rule.expr and k not in seen]:
+            del self.alert_states[state_key]
+
+    def _query(self, snap: Snapshot, text: str) -> list[float]:
+        sel = parse_selector(text)
+        found = []
+        for (record, _name), groups in snap.values.items():
+            if record != sel.metric:
+                continue
+            for key, v in groups.items():
+                labels = dict(key) | {N.LABEL_SERVICE: self.service.service}
+                labels[N.LABEL_SLO if record.startswith("slo:") else N.LABEL_BUDGET] = _name
+                if sel.matches(record, labels):
+                    found.append(v)
+        return found
+
+    # -- budgets -------------------------------------------------------------
+
+    def _budget(self, src: _BudgetSource, snap: Snapshot) -> None:
+        from slokit.plan import REGRESSION_WINDOW
+
+        b, t = src.plan, snap.t
+        base = _duration_label(BASE_WINDOW)
+        long_s, short_s = duration_seconds(b.long_window), duration_seconds(b.short_window)
+        reg_s = REGRESSION_WINDOW if b.regression_factor is not None else BASE_WINDOW
+        raw_windows = sorted({BASE_WINDOW, short_s, long_s, reg_s})
+        usage: dict[int, dict[Labels, float]] = {}
+        for w in [w for w in raw_windows if uses_raw_counters(w)]:
+            usage[w] = self._sum_rate(src.usage, b.by, t, w)
+            self._record(snap, N.budget_usage_rate(_duration_label(w)), b.name, usage[w])
+        for w in sorted({w for w in (*raw_windows, b.window_s) if not uses_raw_counters(w)}):
+            usage[w] = self._avg(N.budget_usage_rate(base), b.name, t, w)
+            self._record(snap, N.budget_usage_rate(_duration_label(w)), b.name, usage[w])
+        limit = float(number(b.limit))
+        self._record(snap, N.BUDGET_USED_WINDOW, b.name, {k: v * b.window_s for k, v in usage[b.window_s].items()})
+        self._record(snap, N.BUDGET_PROJECTED, b.name, {k: v * b.window_s for k, v in usage[long_s].items()})
+        self._record(snap, N.BUDGET_REMAINING, b.name,
+                     {k: 1 - v / limit for k, v in snap.get(N.BUDGET_USED_WINDOW, b.name).items()})
+        identity = ((N.LABEL_BUDGET, b.name), (N.LABEL_SERVICE, b.service))
+        rules = {r.alert: r for r in self._budget_rules(b)}
+        if N.ALERT_BUDGET_OVERRUN in rules and N.ALERT_BUDGET_OVERRUN in self.alertnames:
+            active = {k: v * b.window_s for k, v in usage[long_s].items()
+                      if _Compare.gt(v * b.window_s, limit) and k in usage[short_s]
+                      and _Compare.gt(usage[short_s][k] * b.window_s, limit)}
+            self._alerts(snap, rules[N.ALERT_BUDGET_OVERRUN], identity, active)
+        if b.regression_factor is not None:
+            rw = _duration_label(REGRESSION_WINDOW)
+            events = self._sum_rate(src.per, b.by, t, REGRESSION_WINDOW)
+            self._record(snap, N.budget_events_rate(rw), b.name, events)
+            cpe = {k: v / events[k] for k, v in usage[REGRESSION_WINDOW].items() if k in events and events[k] > 0}
+            self._record(snap, N.budget_cost_per_event(rw), b.name, cpe)
+            if N.ALERT_COST_REGRESSION in rules and N.ALERT_COST_REGRESSION in self.alertnames:
+                before = self._instant(N.budget_cost_per_event(rw), b.name,
+                                       t - duration_seconds(b.regression_offset or "1w"))
+                factor = float(number(b.regression_factor))
+                floor = float(number(b.regression_min_events_per_hour or 0))
+                active = {k: v for k, v in cpe.items()
+                          if k in before and _Compare.gt(v, factor * before[k])
+                          and k in events and _Compare.ge(events[k] * 3600, floor)}
+                self._alerts(snap, rules[N.ALERT_COST_REGRESSION], identity, active)
+
+    def _budget_rules(self, b: BudgetPlan):
+        from slokit.naming import budget_group
+
+        for group in self.service.rule_groups:
+            if group.name == budget_group(self.service.service):
+                for rule in group.alerting_rules:
+                    if dict(rule.labels).get(N.LABEL_BUDGET) == b.name:
+                        yield rule
+
+    # -- driving -------------------------------------------------------------
+
+    def run(self, until: int, slos: bool = True, budgets: bool = True,
+            alertnames: frozenset[str] | None = None) -> dict[int, Snapshot]:
+        """Evaluate every `eval_step` from 0 to `until` (seconds); snapshots by time.
+
+        Only `alertnames` (default: all) are evaluated, so a threshold that an
+        unasserted alert happens to sit on cannot make the model give up.
+        """
+        self.alertnames = alertnames if alertnames is not None else frozenset(
+            {N.ALERT_BURN, N.ALERT_NO_DATA, N.ALERT_BUDGET_OVERRUN, N.ALERT_COST_REGRESSION})
+        out = {}
+        for t in range(0, until + 1, self.eval_step):
+            snap = Snapshot(t)
+            # Prometheus evaluates groups in file order: SLO groups, then the budgets group.
+            if slos:
+                for src in self.slos:
+                    self._slo(src, snap)
+            if budgets:
+                for src in self.budgets:
+                    self._budget(src, snap)
+            out[t] = snap
+        return out

@@ -1,0 +1,719 @@
+"""Generated promtool unit tests: alerts/tests/<service>.test.yaml (and .budgets.test.yaml).
+
+For every SLO the generator builds synthetic raw series that its selectors
+select (catalog metrics with catalog label values), runs a few scenarios
+through them and asserts what the rules must record and which alerts must
+fire, with their exact labels and annotations:
+
+- a timeline: a healthy stretch, a one-minute blip that must not page, a full
+  outage (the page fires; for group_by SLOs only in the broken group) and the
+  recovery (pages resolve within their short window);
+- a slow burn from the start: ticket alerts, no page; spend budgets running
+  over their projection;
+- low traffic under the SLO's min_events_per_hour: burning, but silent;
+- zero traffic (ratios are 0, never NaN) and then no data at all (SLONoData);
+- budgets with a regression alert get a second file with a week of input
+  (cost per event above its value a week earlier), evaluated every 30m.
+
+Expected values come from slokit.render.rule_sim, a model of Prometheus'
+evaluation that reads the plan, not the PromQL.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from slokit import naming as N
+from slokit.model import Catalog, duration_seconds
+from slokit.plan import BudgetPlan, ProjectPlan, ServicePlan, SLOPlan
+from slokit.promql import number
+from slokit.render.common import dump_yaml, yaml_header
+from slokit.render.rule_sim import (
+    Alert,
+    AmbiguousComparison,
+    Sel,
+    Series,
+    ServiceModel,
+    Snapshot,
+    counter_values,
+    parse_selector,
+    rate_selector,
+    round_to,
+    values_text,
+)
+from slokit.windows import format_duration
+
+MINUTE = 60
+STEP = MINUTE  # input series interval and evaluation interval of the main file
+BUDGET_STEP = 15 * MINUTE  # input interval of the week-long budget file ...
+BUDGET_EVAL_STEP = 30 * MINUTE  # ... evaluated every 30m, so a week costs 340 evaluations
+ROUND_TO = 0.000001
+TRAFFIC = 600.0  # events per minute per group: 10/s
+HISTORY = 120  # minutes of healthy traffic before the blip
+MAX_OUTAGE = 90  # minutes
+SAMPLE_CAP = 20000  # label combinations tried per synthetic series
+
+
+# --------------------------------------------------------------------------
+# Synthetic series
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupSeries:
+    """The series of one group_by value set of an SLO (or budget)."""
+
+    group: tuple[tuple[str, str], ...]
+    events: tuple[str, tuple[tuple[str, str], ...]]  # metric, labels
+    other: tuple[str, tuple[tuple[str, str], ...]] | None  # total (separate) or the rest (complement)
+    complement: bool = False  # the events series is counted in the total too; `other` holds the rest
+
+
+@dataclass(frozen=True)
+class SLOInput:
+    slo: SLOPlan
+    events_sel: Sel
+    total_sel: Sel
+    groups: tuple[GroupSeries, ...]
+
+
+@dataclass(frozen=True)
+class BudgetInput:
+    budget: BudgetPlan
+    groups: tuple[GroupSeries, ...]  # events = usage series; other = regression `per` series (or None)
+
+
+class _Allocator:
+    """Picks label values for synthetic series: catalog values that satisfy the selectors.
+
+    Each series gets every label its catalog metric carries, so a label that
+    leaked from raw series into a recording rule would show in the results.
+    Series of different SLOs avoid each other's selectors when they can, and
+    never share an identity.
+    """
+
+    def __init__(self, catalog: Catalog, avoid: list[Sel]):
+        self.catalog = catalog
+        self.avoid = avoid
+        self.taken: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+
+    def base(self, metric: str) -> tuple[str, str]:
+        from slokit.validate import resolve_series
+
+        name, suffix = resolve_series(metric, self.catalog)
+        return (name or metric), suffix
+
+    def label_names(self, metric: str) -> list[str]:
+        base, _ = self.base(metric)
+        m = self.catalog.metrics.get(base)
+        return list(m.labels) if m is not None else []
+
+    def candidates(self, label: str, sels: list[Sel]) -> list[str]:
+        out: list[str] = []
+        ldef = self.catalog.labels.get(label)
+        if ldef is not None and ldef.values is not None:
+            out += ldef.values
+        else:
+            out += [f"{label}-1", f"{label}-2"]
+        for sel in sels:
+            for name, op, value in sel.matchers:
+                if name != label:
+                    continue
+                if op in ("=", "!="):
+                    out.append(value)
+                elif all(c.isalnum() or c in "_-|" for c in value):
+                    out += value.split("|")
+        return list(dict.fromkeys(v for v in out if v))
+
+    def find(self, metric: str, must: list[Sel], must_not: list[Sel], fixed: dict[str, str],
+             extra_names: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...] | None:
+        """Labels for a series of `metric` selected by every `must` and by no `must_not` selector."""
+        names = sorted(set(self.label_names(metric)) | set(fixed) | set(extra_names))
+        relevant = [s for s in must + must_not + self.avoid if s.metric == metric]
+        choices = []
+        for name in names:
+            if name in fixed:
+                choices.append([fixed[name]])
+                continue
+            # Every candidate stays possible (a first choice may be taken by another SLO's series);
+            # the product is enumerated in order, so the first catalog value wins when it can.
+            choices.append(self.candidates(name, relevant))
+        best, best_score = None, None
+        for combo in itertools.islice(itertools.product(*choices), SAMPLE_CAP):
+            labels = dict(zip(names, combo))
+            if (metric, tuple(sorted(labels.items()))) in self.taken:
+                continue
+            if not all(s.matches(metric, labels) for s in must):
+                continue
+            if any(s.matches(metric, labels) for s in must_not):
+                continue
+            score = sum(s.matches(metric, labels) for s in self.avoid)
+            if best_score is None or score < best_score:
+                best, best_score = labels, score
+                if score == 0:
+                    break
+        if best is None:
+            return None
+        return tuple(sorted(best.items()))
+
+    def claim(self, metric: str, labels: tuple[tuple[str, str], ...]) -> None:
+        self.taken.add((metric, labels))
+
+    def group_values(self, by: tuple[str, ...], sels: list[Sel]) -> list[dict[str, str]]:
+        per_label = [self.candidates(g, sels) for g in by]
+        return [dict(zip(by, combo)) for combo in itertools.islice(itertools.product(*per_label), 200)]
+
+
+def _slo_selectors(slo: SLOPlan) -> tuple[Sel, Sel] | None:
+    if slo.sli.kind == "raw":
+        events, total = rate_selector(slo.sli.events_query), rate_selector(slo.sli.total_query)
+        if events is None or total is None:
+            return None
+        return events, total
+    return parse_selector(slo.sli.events_query), parse_selector(slo.sli.total_query)
+
+
+def _threshold_bound(slo: SLOPlan) -> str:
+    assert slo.sli.threshold is not None
+    return slo.sli.threshold.split()[-1]
+
+
+def _allocate_slo(alloc: _Allocator, slo: SLOPlan, events: Sel, total: Sel) -> SLOInput | None:
+    groups: list[GroupSeries] = []
+    group_sets = alloc.group_values(slo.group_by, [events, total]) if slo.group_by else [{}]
+    for fixed in group_sets:
+        if len(groups) == (2 if slo.group_by else 1):
+            break
+        gs = _allocate_group(alloc, slo, events, total, fixed)
+        if gs is None:
+            continue
+        groups.append(gs)
+        alloc.claim(*gs.events)
+        if gs.other is not None:
+            alloc.claim(*gs.other)
+    if not groups:
+        return None
+    return SLOInput(slo, events, total, tuple(groups))
+
+
+def _allocate_group(alloc: _Allocator, slo: SLOPlan, events: Sel, total: Sel,
+                    fixed: dict[str, str]) -> GroupSeries | None:
+    group = tuple((g, fixed[g]) for g in slo.group_by)
+    if slo.sli.kind == "threshold":
+        # One histogram: _bucket{le=bound} counts observations <= bound, _count all of them.
+        bucket_base = Sel(total.metric, tuple(m for m in events.matchers if m[0] != "le"))
+        labels = alloc.find(total.metric, [total, Sel(total.metric, bucket_base.matchers)], [], fixed)
+        if labels is None:
+            return None
+        bucket = tuple(sorted(dict(labels, le=_threshold_bound(slo)).items()))
+        if not events.matches(events.metric, dict(bucket)):
+            return None
+        return GroupSeries(group, (events.metric, bucket), (total.metric, labels))
+    if events.metric == total.metric:
+        both = alloc.find(events.metric, [events, total], [], fixed)
+        if both is not None:
+            alloc.claim(events.metric, both)
+            rest = alloc.find(total.metric, [total], [events], fixed)
+            alloc.taken.discard((events.metric, both))
+            if rest is not None:
+                return GroupSeries(group, (events.metric, both), (total.metric, rest), complement=True)
+    ev = alloc.find(events.metric, [events], [total] if events.metric == total.metric else [], fixed)
+    if ev is None:
+        return None
+    alloc.claim(events.metric, ev)
+    tot = alloc.find(total.metric, [total], [events] if events.metric == total.metric else [], fixed)
+    alloc.taken.discard((events.metric, ev))
+    if tot is None:
+        return None
+    return GroupSeries(group, (events.metric, ev), (total.metric, tot))
+
+
+def _allocate_budget(alloc: _Allocator, b: BudgetPlan) -> BudgetInput | None:
+    usage = parse_selector(b.query)
+    per = parse_selector(b.regression_events_query) if b.regression_events_query else None
+    groups = []
+    for fixed in (alloc.group_values(b.by, [usage] + ([per] if per else [])) if b.by else [{}]):
+        if len(groups) == (2 if b.by else 1):
+            break
+        u = alloc.find(usage.metric, [usage], [], fixed)
+        if u is None:
+            continue
+        alloc.claim(usage.metric, u)
+        p = None
+        if per is not None:
+            p = alloc.find(per.metric, [per], [], fixed)
+            if p is None:
+                alloc.taken.discard((usage.metric, u))
+                continue
+            alloc.claim(per.metric, p)
+        groups.append(GroupSeries(tuple((g, fixed[g]) for g in b.by), (usage.metric, u),
+                                  (per.metric, p) if per is not None and p is not None else None))
+    return BudgetInput(b, tuple(groups)) if groups else None
+
+
+@dataclass
+class Inputs:
+    slos: list[SLOInput]
+    unsupported: list[SLOPlan]
+    budgets: list[BudgetInput]
+
+
+def allocate(service: ServicePlan, catalog: Catalog) -> Inputs:
+    selectors: dict[str, tuple[Sel, Sel] | None] = {s.name: _slo_selectors(s) for s in service.slos}
+    avoid = [x for pair in selectors.values() if pair for x in pair]
+    avoid += [parse_selector(b.query) for b in service.budgets]
+    alloc = _Allocator(catalog, avoid)
+    slos, unsupported = [], []
+    for slo in service.slos:
+        pair = selectors[slo.name]
+        found = None
+        if pair is not None:
+            alloc.avoid = [x for x in avoid if x not in pair]
+            found = _allocate_slo(alloc, slo, *pair)
+        (slos.append(found) if found is not None else unsupported.append(slo))
+    alloc.avoid = avoid
+    budgets = [x for x in (_allocate_budget(alloc, b) for b in service.budgets) if x is not None]
+    return Inputs(slos, unsupported, budgets)
+
+
+# --------------------------------------------------------------------------
+# Scenarios
+# --------------------------------------------------------------------------
+
+# An error-ratio profile: minute -> (events per minute, error ratio); None after the series end.
+Profile = Callable[[int], tuple[float, float] | None]
+
+
+def _series_for(inp: SLOInput, group_index: int, profile: Profile, minutes: int,
+                present_events: bool = True) -> list[Series]:
+    gs = inp.groups[group_index]
+    ev_inc, other_inc = [], []
+    end = minutes
+    for k in range(minutes):
+        p = profile(k)
+        if p is None:
+            end = k
+            break
+        n, rho = _quantum(p[0]), p[1]
+        bad = _quantum(n * rho)
+        events = bad if inp.slo.sli.events == "bad" else n - bad
+        ev_inc.append(events)
+        other_inc.append(n - events if gs.complement else n)
+    out = []
+    if present_events:
+        out.append(Series(gs.events[0], gs.events[1], counter_values(ev_inc)))
+    if gs.other is not None:
+        out.append(Series(gs.other[0], gs.other[1], counter_values(other_inc)))
+    del end
+    return out
+
+
+def _quantum(x: float) -> float:
+    """x rounded to 1/64: counters then add up exactly in binary floats, so the series read cleanly."""
+    return round(x * 64) / 64
+
+
+@dataclass
+class Check:
+    """One assertion point of a scenario."""
+
+    minute: int
+    alertnames: tuple[str, ...]
+    records: tuple[str, ...] = ()  # recorded series to assert by value (all SLOs of the input)
+    extra_exprs: tuple[tuple[str, list], ...] = ()  # (expr, expected samples)
+
+
+@dataclass
+class Scenario:
+    name: str
+    series: list[Series]
+    checks: list[Check]
+    minutes: int
+    step: int = STEP
+    eval_step: int = STEP
+    slos: bool = True
+    budgets: bool = True
+
+
+def _budget(slo: SLOPlan) -> float:
+    return float(number(slo.error_budget))
+
+
+def _page_tiers(slo: SLOPlan):
+    return [t for t in slo.tiers if t.enabled and t.severity == N.SEVERITY_PAGE]
+
+
+def _ticket_tiers(slo: SLOPlan):
+    return [t for t in slo.tiers if t.enabled and t.severity == N.SEVERITY_TICKET]
+
+
+def _healthy_ratio(slo: SLOPlan, share: float) -> float:
+    factors = [float(t.burn_factor) for t in slo.tiers] or [1.0]
+    return _budget(slo) * min(share, min(factors) * share)
+
+
+def _blip_ratio(slo: SLOPlan) -> float:
+    """One minute that spends half a percent of the SLO's budget (20% errors for 99.9%/30d), at most 100%."""
+    return min(1.0, 0.005 * _budget(slo) * slo.window_s / MINUTE)
+
+
+def _outage_minutes(inputs: Inputs) -> int:
+    """Long enough for every SLO's fastest alert of its highest enabled severity to fire on full windows."""
+    need = 5
+    for inp in inputs.slos:
+        tiers = _page_tiers(inp.slo) or _ticket_tiers(inp.slo)
+        if not tiers:
+            continue
+        fastest = min(t.detection_seconds(1.0) or math.inf for t in tiers)
+        if math.isfinite(fastest):
+            need = max(need, math.ceil(fastest / MINUTE) + 3)
+    return min(need, MAX_OUTAGE)
+
+
+def _recovery_minutes(inputs: Inputs) -> int:
+    shorts = [t.tier.short_s for inp in inputs.slos for t in _page_tiers(inp.slo)]
+    return max(8, math.ceil(max(shorts, default=0) / MINUTE) + 3)
+
+
+def _budget_series(inputs: Inputs, minutes: int, rate_of: Callable[[BudgetInput, int], float],
+                   step_minutes: int = 1, with_per: bool = False,
+                   per_rate: Callable[[BudgetInput, int, int], float] | None = None) -> list[Series]:
+    out = []
+    for bi in inputs.budgets:
+        for gi, gs in enumerate(bi.groups):
+            per_min = rate_of(bi, gi)
+            out.append(Series(gs.events[0], gs.events[1],
+                              counter_values([_quantum(per_min * step_minutes)] * (minutes // step_minutes))))
+            if with_per and gs.other is not None and per_rate is not None:
+                out.append(Series(gs.other[0], gs.other[1],
+                                  counter_values([per_rate(bi, gi, k) for k in range(minutes // step_minutes)])))
+    return out
+
+
+def timeline(inputs: Inputs, traffic: float, share: float) -> Scenario:
+    outage = _outage_minutes(inputs)
+    blip, start = HISTORY, HISTORY + 20
+    end_outage = start + outage
+    minutes = end_outage + _recovery_minutes(inputs)
+
+    series: list[Series] = []
+    for inp in inputs.slos:
+        healthy = _healthy_ratio(inp.slo, share)
+        blip_rho = _blip_ratio(inp.slo)
+
+        def broken(k: int, healthy=healthy, blip_rho=blip_rho) -> tuple[float, float]:
+            if k == blip:
+                return traffic, blip_rho
+            if start <= k < end_outage:
+                return traffic, 1.0
+            return traffic, healthy
+
+        series += _series_for(inp, 0, broken, minutes)
+        for gi in range(1, len(inp.groups)):
+            series += _series_for(inp, gi, lambda k, h=healthy: (traffic, h), minutes)
+    series += _budget_series(inputs, minutes, lambda bi, gi: _quiet_spend(bi.budget))
+    values = (N.slo_error_ratio("5m"), N.slo_burn_rate("5m"), N.SLO_BUDGET_REMAINING)
+    checks = [
+        Check(HISTORY, (N.ALERT_BURN, N.ALERT_NO_DATA), values),
+        Check(blip + 3, (N.ALERT_BURN,), (N.slo_burn_rate("5m"),)),
+        Check(end_outage, (N.ALERT_BURN, N.ALERT_NO_DATA), (N.slo_error_ratio("5m"),)),
+        Check(minutes, (N.ALERT_BURN,)),
+    ]
+    name = (f"healthy for {HISTORY}m, a 1-minute blip at {HISTORY}m (no page), a full outage from {start}m to "
+            f"{end_outage}m in the first group (pages fire), recovery (pages resolve)")
+    return Scenario(name, series, checks, minutes)
+
+
+def _between(low: float, high: float) -> float:
+    return math.sqrt(low * high) if low > 0 else high / 2
+
+
+def _slow_ratio(slo: SLOPlan) -> float | None:
+    """An error ratio above the slowest ticket threshold and below every page threshold, if there is one."""
+    tickets = [float(t.error_ratio_threshold) for t in _ticket_tiers(slo)]
+    pages = [float(t.error_ratio_threshold) for t in slo.tiers if t.severity == N.SEVERITY_PAGE]
+    if not tickets:
+        return None
+    top = min(pages + [1.0])
+    above = [t for t in tickets if t < top]
+    if not above:
+        return None
+    return _between(max(above), top) if max(above) < top else None
+
+
+def slow_burn(inputs: Inputs, traffic: float) -> Scenario:
+    minutes = 20
+    series: list[Series] = []
+    for inp in inputs.slos:
+        rho = _slow_ratio(inp.slo)
+        rho = rho if rho is not None else _healthy_ratio(inp.slo, 0.25)
+        series += _series_for(inp, 0, lambda k, r=rho: (traffic, r), minutes + 1)
+        for gi in range(1, len(inp.groups)):
+            h = _healthy_ratio(inp.slo, 0.25)
+            series += _series_for(inp, gi, lambda k, h=h: (traffic, h), minutes + 1)
+    series += _budget_series(inputs, minutes + 1,
+                             lambda bi, gi: _over_spend(bi.budget) if gi == 0 else _quiet_spend(bi.budget))
+    checks = [Check(minutes, (N.ALERT_BURN, N.ALERT_BUDGET_OVERRUN),
+                    (N.slo_burn_rate("5m"), N.BUDGET_PROJECTED))]
+    return Scenario("a slow burn from the start: ticket alerts fire, pages stay silent; the first group of each "
+                    "budget spends 7.3x its projection", series, checks, minutes)
+
+
+def _quiet_spend(b: BudgetPlan) -> float:
+    """Per minute, under a quarter of what the budget allows."""
+    return float(b.limit) / (b.window_s / MINUTE) * 0.23
+
+
+def _over_spend(b: BudgetPlan) -> float:
+    return float(b.limit) / (b.window_s / MINUTE) * 7.3  # not a round multiple: no window lands on the limit
+
+
+def low_traffic(inputs: Inputs, traffic: float) -> Scenario | None:
+    guarded = [inp for inp in inputs.slos if inp.slo.min_events_per_hour]
+    if not guarded:
+        return None
+    minutes = 15
+    series: list[Series] = []
+    for inp in inputs.slos:
+        if inp.slo.min_events_per_hour:
+            low = float(inp.slo.min_events_per_hour) / 60 / 4
+            profile: Profile = lambda k, low=low: (low, 1.0)
+        else:
+            h = _healthy_ratio(inp.slo, 0.25)
+            profile = lambda k, h=h: (traffic, h)
+        for gi in range(len(inp.groups)):
+            series += _series_for(inp, gi, profile, minutes + 1)
+    checks = [Check(minutes, (N.ALERT_BURN,), (N.slo_burn_rate("5m"),))]
+    names = ", ".join(inp.slo.name for inp in guarded)
+    return Scenario(f"100% errors below min_events_per_hour ({names}): burning, but no alert", series, checks,
+                    minutes)
+
+
+def zero_then_gone(inputs: Inputs) -> Scenario:
+    last = 10
+    series: list[Series] = []
+    for inp in inputs.slos:
+        for gi in range(len(inp.groups)):
+            # A bad-events counter that never moved often does not exist at all.
+            series += _series_for(inp, gi, lambda k: (0.0, 0.0) if k < last else None, last + 1,
+                                  present_events=inp.slo.sli.events == "good")
+    series += _budget_series(inputs, last, lambda bi, gi: 0.0)
+    nan_free = [f'{{__name__=~"slo:(error_ratio|burn_rate):.+", service="{s}"}} != 0',
+                f'{N.SLO_BUDGET_REMAINING}{{service="{s}"}} != 1'] if (s := inputs_service(inputs)) else []
+    checks = [
+        Check(8, (N.ALERT_BURN, N.ALERT_NO_DATA), (N.slo_error_ratio("5m"),),
+              tuple((e, []) for e in nan_free)),
+        Check(last + 14, (N.ALERT_NO_DATA,)),
+        Check(last + 15, (N.ALERT_NO_DATA,)),
+    ]
+    return Scenario(f"zero traffic (error ratios 0, not NaN), then every series gone after {last}m: SLONoData",
+                    series, checks, last + 15)
+
+
+def inputs_service(inputs: Inputs) -> str | None:
+    if inputs.slos:
+        return inputs.slos[0].slo.service
+    if inputs.budgets:
+        return inputs.budgets[0].budget.service
+    return None
+
+
+def cost_regression(inputs: Inputs) -> Scenario | None:
+    budgets = [bi for bi in inputs.budgets if bi.budget.regression_factor is not None
+               and bi.budget.route.enabled and all(g.other is not None for g in bi.groups)]
+    if not budgets:
+        return None
+    week = max(duration_seconds(bi.budget.regression_offset or "1w") for bi in budgets) // MINUTE
+    change = week + 60
+    minutes = week + 4 * 60
+    step_minutes = BUDGET_STEP // MINUTE
+    per_minute = 60.0  # events; well over any min_events_per_hour default
+
+    def usage(bi: BudgetInput, k: int) -> float:
+        base = _quiet_spend(bi.budget) / per_minute
+        factor = float(bi.budget.regression_factor or 1) * 2.1 if k * step_minutes >= change else 1.0
+        return _quantum(per_minute * step_minutes * base * factor)
+
+    series = []
+    for bi in budgets:
+        for gs in bi.groups:
+            assert gs.other is not None
+            n = minutes // step_minutes
+            series.append(Series(gs.events[0], gs.events[1], counter_values([usage(bi, k) for k in range(n)])))
+            series.append(Series(gs.other[0], gs.other[1], counter_values([per_minute * step_minutes] * n)))
+    checks = [Check(change, (N.ALERT_COST_REGRESSION,)), Check(minutes - 30, (N.ALERT_COST_REGRESSION,))]
+    rise = ", ".join(f"{bi.budget.name} {number(bi.budget.regression_factor or 1)}x 2.1" for bi in budgets)
+    return Scenario(f"after a week of steady cost per event, it rises at {change // 60}h ({rise}): "
+                    "SLOCostRegression fires once its `for` has passed", series, checks, minutes - 30, step=BUDGET_STEP, eval_step=BUDGET_EVAL_STEP,
+                    slos=False, budgets=True)
+
+
+# --------------------------------------------------------------------------
+# YAML
+# --------------------------------------------------------------------------
+
+
+def _duration(seconds: int) -> str:
+    return format_duration(seconds) if seconds > 0 else "0m"
+
+
+def _labels_text(labels: dict[str, str]) -> str:
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}"
+
+
+def _selector(record: str, service: str) -> str:
+    return f'{record}{{{N.LABEL_SERVICE}="{service}"}}'
+
+
+def _value_tests(snap: Snapshot, service: ServicePlan, records: tuple[str, ...], names: set[str],
+                 eval_time: str) -> list[dict[str, Any]]:
+    tests = []
+    for record in records:
+        samples = []
+        for (rec, name), groups in sorted(snap.values.items()):
+            if rec != record or name not in names:
+                continue
+            ident = N.LABEL_SLO if record.startswith("slo:") else N.LABEL_BUDGET
+            for key, v in groups.items():
+                labels = {N.LABEL_SERVICE: service.service, ident: name, **dict(key)}
+                samples.append({"labels": _labels_text(labels), "value": round_to(v, ROUND_TO)})
+        if not samples:
+            continue
+        samples.sort(key=lambda s: s["labels"])
+        tests.append({"expr": f"round({_selector(record, service.service)}, {number(ROUND_TO)})",
+                      "eval_time": eval_time, "exp_samples": samples})
+    return tests
+
+
+def _alert_tests(snap: Snapshot, alertnames: tuple[str, ...], eval_time: str) -> list[dict[str, Any]]:
+    tests = []
+    for name in alertnames:
+        firing = sorted((a for a in snap.firing if a.name == name), key=lambda a: a.labels)
+        tests.append({"eval_time": eval_time, "alertname": name,
+                      "exp_alerts": [_exp_alert(a) for a in firing]})
+    return tests
+
+
+def _alerts_expr_tests(snap: Snapshot, names: set[str], alertnames: tuple[str, ...], service: str,
+                       eval_time: str) -> list[dict[str, Any]]:
+    """For services with SLOs the model cannot feed: ALERTS of the modelled SLOs only."""
+    tests = []
+    for slo in sorted(names):
+        firing = [a for a in snap.firing if a.name in alertnames and dict(a.labels).get(N.LABEL_SLO) == slo]
+        samples = [{"labels": _labels_text({"__name__": "ALERTS", "alertname": a.name, "alertstate": "firing",
+                                            **dict(a.labels)}), "value": 1} for a in firing]
+        tests.append({"expr": f'ALERTS{{alertstate="firing", service="{service}", slo="{slo}"}}',
+                      "eval_time": eval_time, "exp_samples": sorted(samples, key=lambda s: s["labels"])})
+    return tests
+
+
+def _exp_alert(a: Alert) -> dict[str, Any]:
+    return {"exp_labels": dict(a.labels), "exp_annotations": dict(a.annotations)}
+
+
+def _group_yaml(scenario: Scenario, snaps: dict[int, Snapshot], service: ServicePlan, inputs: Inputs) -> dict:
+    modelled = {inp.slo.name for inp in inputs.slos} | {bi.budget.name for bi in inputs.budgets}
+    alert_tests, expr_tests = [], []
+    for check in scenario.checks:
+        t = check.minute * MINUTE
+        snap = snaps[t]
+        eval_time = _duration(t)
+        if inputs.unsupported:
+            expr_tests += _alerts_expr_tests(snap, {i.slo.name for i in inputs.slos}, check.alertnames,
+                                             service.service, eval_time)
+        else:
+            alert_tests += _alert_tests(snap, check.alertnames, eval_time)
+        expr_tests += _value_tests(snap, service, check.records, modelled, eval_time)
+        expr_tests += [{"expr": e, "eval_time": eval_time, "exp_samples": s} for e, s in check.extra_exprs]
+    group: dict[str, Any] = {
+        "name": scenario.name,
+        "interval": _duration(scenario.step),
+        "input_series": [{"series": s.text(), "values": values_text(s.values)}
+                         for s in sorted(scenario.series, key=lambda s: (s.metric, s.labels))],
+    }
+    if alert_tests:
+        group["alert_rule_test"] = alert_tests
+    if expr_tests:
+        group["promql_expr_test"] = expr_tests
+    return group
+
+
+def _selectors_of(inputs: Inputs) -> tuple[dict[str, Sel], dict[str, Sel]]:
+    return ({i.slo.name: i.events_sel for i in inputs.slos}, {i.slo.name: i.total_sel for i in inputs.slos})
+
+
+def _run(service: ServicePlan, inputs: Inputs, scenario: Scenario) -> dict[int, Snapshot]:
+    events, total = _selectors_of(inputs)
+    model = ServiceModel(service, scenario.series, scenario.step, scenario.eval_step, events, total)
+    alertnames = frozenset(name for check in scenario.checks for name in check.alertnames)
+    return model.run(scenario.minutes * MINUTE, slos=scenario.slos, budgets=scenario.budgets,
+                     alertnames=alertnames)
+
+
+def _scenarios(inputs: Inputs, traffic: float, share: float) -> list[Scenario]:
+    out = [timeline(inputs, traffic, share), slow_burn(inputs, traffic)]
+    low = low_traffic(inputs, traffic)
+    if low is not None:
+        out.append(low)
+    out.append(zero_then_gone(inputs))
+    return out
+
+
+# Alternative traffic levels and healthy shares, tried in order when a value of
+# the model lands within float noise of a threshold (Prometheus could decide
+# either way there, so such a scenario would make a flaky test).
+_VARIANTS = ((TRAFFIC, 0.25), (640.0, 0.2), (576.0, 0.3), (720.0, 0.15))
+
+
+@dataclass
+class RuleTests:
+    main: dict[str, Any]
+    budgets: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def build_tests(service: ServicePlan, catalog: Catalog) -> RuleTests:
+    inputs = allocate(service, catalog)
+    notes = [f"SLO {s.name}: its raw SLI is not a single rate(selector[{{{{window}}}}]) (or its selectors match "
+             "no catalog series), so no synthetic input is generated for it; write its tests by hand in "
+             "alerts/tests/ (slokit test runs them too)." for s in inputs.unsupported]
+    rules_file = f"../{N.rules_path(service.service).split('/', 1)[1]}"
+    last_error: AmbiguousComparison | None = None
+    for traffic, share in _VARIANTS:
+        try:
+            groups = [_group_yaml(sc, _run(service, inputs, sc), service, inputs)
+                      for sc in _scenarios(inputs, traffic, share)]
+            break
+        except AmbiguousComparison as exc:
+            last_error = exc
+    else:
+        raise RuntimeError(f"every synthetic scenario of {service.service} lands on a threshold: {last_error}")
+    main = {"rule_files": [rules_file], "evaluation_interval": _duration(STEP), "tests": groups}
+    budgets = None
+    reg = cost_regression(inputs)
+    if reg is not None:
+        budgets = {"rule_files": [rules_file], "evaluation_interval": _duration(BUDGET_EVAL_STEP),
+                   "tests": [_group_yaml(reg, _run(service, inputs, reg), service, inputs)]}
+    return RuleTests(main, budgets, notes)
+
+
+def _text(service: ServicePlan, data: dict[str, Any], notes: list[str], what: str) -> str:
+    lines = [f"# {line}\n" for line in notes]
+    lines.append(f"# {what} Run them with `slokit test` (promtool test rules).\n")
+    return yaml_header(service.sources) + "".join(lines) + dump_yaml(data)
+
+
+def render(plan: ProjectPlan) -> dict[str, str]:
+    out = {}
+    for service in plan.services:
+        tests = build_tests(service, plan.catalog)
+        out[N.rule_tests_path(service.service)] = _text(
+            service, tests.main, tests.notes, "Unit tests of the rules of this service, on synthetic series.")
+        if tests.budgets is not None:
+            out[N.budget_rule_tests_path(service.service)] = _text(
+                service, tests.budgets, [], "A week of synthetic spend, evaluated every 30m, for the cost "
+                "regression alert.")
+    return out
