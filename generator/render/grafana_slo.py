@@ -248,7 +248,9 @@ def firing_expr(service: str, slos: tuple[SLOPlan, ...], filters: Filters) -> st
     """Firing slokit alerts per SLO; 0 (not a missing row) when none fire."""
     groups = _group_labels(slos)
     identity = (service_matcher(service),)
-    alerts = filters.recorded(ALERTS, identity + (Matcher(ALERT_NAME, "=~", "SLO.*"), FIRING), groups)
+    # Budget alerts (SLOBudgetProjectedOverrun, SLOCostRegression) carry no slo label: not SLO rows.
+    alerts = filters.recorded(ALERTS, identity + (Matcher(ALERT_NAME, "=~", "SLO.*"), FIRING,
+                                                  Matcher(N.LABEL_SLO, "!=", "")), groups)
     ratio = filters.recorded(N.SLO_ERROR_RATIO_WINDOW, identity, groups)
     return f"count by ({', '.join((N.LABEL_SERVICE, N.LABEL_SLO, *groups))}) ({alerts})\nor\n0 * {ratio}"
 

@@ -34,6 +34,11 @@ OTHER = "other"
 CAPPED_VALUES = {"tenant": ("acme", "globex", "initech"), "prompt_version": ("v1", "v2"),
                  "version": ("1.4.0", "1.5.0")}
 MAX_VALUES = 4
+# Label values of successful events get most of the traffic, so SLIs look like a service's.
+GOOD_VALUES = {"status": "ok", "outcome": ("hit", "success"), "rating": "up"}
+GOOD_WEIGHT = 50.0
+# Dollars accrue far slower than requests.
+UNIT_SCALE = {"usd": 0.002}
 
 
 def timestamps(end: int) -> list[int]:
@@ -113,7 +118,10 @@ def openmetrics(catalog: Catalog, end: int, seed: int = 7) -> Iterator[str]:
         family = name.removesuffix("_total") if metric.type == "counter" else name
         yield f"# TYPE {family} {metric.type}\n"
         for labels in label_sets(catalog, metric):
-            shape = Shape(rate=rng.uniform(0.05, 0.5), phase=rng.uniform(0, 2 * math.pi))
+            weight = GOOD_WEIGHT if any(labels.get(k) in (v if isinstance(v, tuple) else (v,))
+                                        for k, v in GOOD_VALUES.items()) else 1.0
+            rate = rng.uniform(0.05, 0.5) * weight * UNIT_SCALE.get(metric.unit, 1.0)
+            shape = Shape(rate=rate, phase=rng.uniform(0, 2 * math.pi))
             if metric.type == "counter":
                 text = _labels_text(labels)
                 for t in times:
