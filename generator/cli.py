@@ -144,7 +144,17 @@ def schema(kind: str, write_dir: Path | None) -> None:
     help="Output root: alerts/, dashboards/, stack/grafana/ and docs/runbooks/ are written under it.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if the outputs are stale.")
-def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check: bool) -> None:
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(["prometheus", "operator", "mimir"]),
+    multiple=True,
+    help="Rule file formats (repeatable). prometheus: alerts/<service>.rules.yaml, always written (promtool and "
+    "the rule tests read it); operator: also alerts/<service>.prometheusrule.yaml (PrometheusRule objects); "
+    "mimir: also alerts/<service>.mimir.yaml (one ruler namespace per service). Pass the same formats to --check.",
+)
+def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check: bool,
+             formats: tuple[str, ...]) -> None:
     """Compile SLO specs into rules, rule tests, dashboards, provisioning and runbooks.
 
     Everything is rendered in memory first: on any error nothing is written.
@@ -156,12 +166,13 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check
       slokit generate                       # slos/ -> alerts/, dashboards/, ...
       slokit generate --check               # CI: fail when committed outputs are stale
       slokit generate specs/ --out build/   # another spec directory and output root
+      slokit generate --format operator     # also PrometheusRule objects for the Prometheus Operator
     """
     from slokit.pipeline import build_outputs
     from slokit.write import diff, plan_changes, write_outputs
 
     project = load(paths, catalog)
-    outputs = build_outputs(project)
+    outputs = build_outputs(project, tuple(formats))
     if check:
         changes = plan_changes(out_dir, outputs)
         if not changes:
@@ -177,3 +188,74 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check
     for change in changes:
         click.echo(f"{change.kind}: {out_dir / change.path}")
     click.echo(f"{len(outputs)} files, {len(changes)} changed")
+
+
+@main.command("test")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
+def test_rules(paths: tuple[Path, ...]) -> None:
+    """Run the promtool unit tests of the rules (`promtool test rules`).
+
+    PATHS are test files or directories of them (every *.yaml / *.yml); the
+    default is alerts/tests/, where `slokit generate` writes a test file per
+    service. Hand-written test files placed there run too. Exit 1, with
+    promtool's report, when a test fails.
+
+    \b
+    Examples:
+      slokit test
+      slokit test alerts/tests/support-chatbot.test.yaml
+      slokit test build/alerts/tests my-tests/
+    """
+    from slokit.ruletest import PromtoolMissing, find_test_files, run_promtool
+
+    if not paths and not Path("alerts/tests").is_dir():
+        raise click.UsageError("no PATH given and there is no alerts/tests/ directory here; run `slokit generate` "
+                               "first or pass test files")
+    files = find_test_files(list(paths) or [Path("alerts/tests")])
+    if not files:
+        raise click.UsageError("no test files found; run `slokit generate` first or pass test files")
+    try:
+        result = run_promtool(files)
+    except PromtoolMissing as exc:
+        click.echo(f"slokit: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
+    if result.output:
+        click.echo(result.output, nl=not result.output.endswith("\n"), err=not result.ok)
+    if not result.ok:
+        click.echo(f"promtool test rules failed ({len(files)} test file{'s' if len(files) != 1 else ''})", err=True)
+        sys.exit(EXIT_INVALID)
+    click.echo(f"ok: {len(files)} test file{'s' if len(files) != 1 else ''} passed")
+
+
+@main.command()
+@click.argument("target", required=False)
+@click.option(
+    "--specs",
+    "paths",
+    type=click.Path(exists=True, dir_okay=True, path_type=Path),
+    multiple=True,
+    help="SLO spec files or directories (repeatable). Default: slos/.",
+)
+@catalog_option
+def explain(target: str | None, paths: tuple[Path, ...], catalog: Path | None) -> None:
+    """Show what each SLO's alerts promise: windows, burn factors, thresholds, detection times, budget.
+
+    TARGET is SERVICE or SERVICE/SLO (or SERVICE/BUDGET); without it every SLO
+    and budget is shown.
+
+    \b
+    Examples:
+      slokit explain
+      slokit explain support-chatbot
+      slokit explain support-chatbot/api-success
+    """
+    from slokit.explain import UnknownTarget
+    from slokit.explain import explain as explain_text
+    from slokit.plan import build_plan
+
+    project = load(paths, catalog)
+    try:
+        text = explain_text(build_plan(project), target)
+    except UnknownTarget as exc:
+        raise click.BadParameter(str(exc), param_hint="TARGET") from None
+    click.echo(text, nl=False)

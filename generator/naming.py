@@ -138,6 +138,37 @@ def rules_path(service: str) -> str:
     return f"alerts/{service}.rules.yaml"
 
 
+def operator_rules_path(service: str) -> str:
+    """Prometheus Operator PrometheusRule object (`generate --format operator`)."""
+    return f"alerts/{service}.prometheusrule.yaml"
+
+
+def mimir_rules_path(service: str) -> str:
+    """Grafana Mimir / Cortex ruler file, one namespace per service (`generate --format mimir`)."""
+    return f"alerts/{service}.mimir.yaml"
+
+
+def mimir_namespace(service: str) -> str:
+    return f"slokit-{service}"
+
+
+def operator_rule_name(service: str) -> str:
+    """metadata.name of a service's PrometheusRule: a DNS subdomain (no `_`, alphanumeric ends).
+
+    A slug that needs changing gets a stable hash suffix, so `a_b` and `a-b`
+    never share one object.
+    """
+    name = f"slokit-{service}".replace("_", "-").rstrip("-")
+    if name == f"slokit-{service}":
+        return name
+    import hashlib
+
+    return f"{name}-{hashlib.sha256(service.encode()).hexdigest()[:8]}"
+
+
+OPERATOR_MANAGED_BY = "slokit"
+
+
 def rule_tests_path(service: str) -> str:
     return f"alerts/tests/{service}.test.yaml"
 

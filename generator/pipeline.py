@@ -14,15 +14,18 @@ Renderer = Callable[[ProjectPlan], dict[str, str]]
 
 def renderers() -> list[Renderer]:
     """The backends, each turning the plan into {relative path: text}."""
-    from slokit.render import grafana, prometheus_rules, provisioning, rule_tests
+    from slokit.render import grafana, prometheus_rules, provisioning, rule_tests, runbooks
 
-    return [prometheus_rules.render, rule_tests.render, grafana.render, provisioning.render]
+    return [prometheus_rules.render, rule_tests.render, grafana.render, provisioning.render, runbooks.render]
 
 
-def build_outputs(project: "Project") -> dict[str, str]:
+def build_outputs(project: "Project", rule_formats: tuple[str, ...] = ()) -> dict[str, str]:
+    """Every output file; `rule_formats` adds rule files for the Prometheus Operator or Mimir."""
+    from slokit.render.prometheus_rules import format_renderers
+
     plan = build_plan(project)
     outputs: dict[str, str] = {}
-    for render in renderers():
+    for render in renderers() + format_renderers(rule_formats):
         for path, text in render(plan).items():
             if path in outputs:
                 raise RuntimeError(f"two renderers write {path}")

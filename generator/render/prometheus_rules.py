@@ -1,12 +1,23 @@
-"""Prometheus rule files: one per service, one rule group per SLO plus budgets."""
+"""Prometheus rule files: one per service, one rule group per SLO plus budgets.
+
+The same groups come in three formats (`slokit generate --format`):
+- prometheus (always written): alerts/<service>.rules.yaml, for Prometheus'
+  `rule_files`, promtool and the generated rule tests;
+- operator: alerts/<service>.prometheusrule.yaml, a Prometheus Operator
+  PrometheusRule object (monitoring.coreos.com/v1) with the groups as spec;
+- mimir: alerts/<service>.mimir.yaml, a Grafana Mimir / Cortex ruler file with
+  one namespace per service, as `mimirtool rules load` reads it.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from slokit import naming as N
 from slokit.plan import AlertingRule, ProjectPlan, RecordingRule, RuleGroup, ServicePlan
 from slokit.render.common import dump_yaml, yaml_header
+
+FORMATS = ("prometheus", "operator", "mimir")
 
 
 def rule_dict(rule: RecordingRule | AlertingRule) -> dict[str, Any]:
@@ -33,9 +44,45 @@ def rule_file(service: ServicePlan) -> dict[str, Any]:
     return {"groups": [group_dict(g) for g in service.rule_groups]}
 
 
+def operator_object(service: ServicePlan) -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": N.operator_rule_name(service.service),
+            "labels": {"app.kubernetes.io/managed-by": N.OPERATOR_MANAGED_BY,
+                       "app.kubernetes.io/name": N.operator_rule_name(service.service)},
+        },
+        "spec": rule_file(service),
+    }
+
+
+def mimir_file(service: ServicePlan) -> dict[str, Any]:
+    return {"namespace": N.mimir_namespace(service.service), **rule_file(service)}
+
+
 def render_service(service: ServicePlan) -> str:
     return yaml_header(service.sources) + dump_yaml(rule_file(service))
 
 
 def render(plan: ProjectPlan) -> dict[str, str]:
     return {N.rules_path(s.service): render_service(s) for s in plan.services}
+
+
+def render_operator(plan: ProjectPlan) -> dict[str, str]:
+    return {N.operator_rules_path(s.service): yaml_header(s.sources) + dump_yaml(operator_object(s))
+            for s in plan.services}
+
+
+def render_mimir(plan: ProjectPlan) -> dict[str, str]:
+    return {N.mimir_rules_path(s.service): yaml_header(s.sources) + dump_yaml(mimir_file(s))
+            for s in plan.services}
+
+
+def format_renderers(formats: tuple[str, ...]) -> list[Callable[[ProjectPlan], dict[str, str]]]:
+    """Renderers of the extra formats asked for; the plain rule files are always written (tests read them)."""
+    extra = {"operator": render_operator, "mimir": render_mimir}
+    unknown = set(formats) - set(FORMATS)
+    if unknown:
+        raise ValueError(f"unknown rule formats: {sorted(unknown)}")
+    return [extra[f] for f in FORMATS if f in formats and f in extra]
