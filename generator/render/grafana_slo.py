@@ -16,7 +16,7 @@ from typing import Callable
 from slokit import naming as N
 from slokit.plan import BudgetPlan, SLOPlan
 from slokit.promql import Matcher, equals, number
-from slokit.render.grafana_layer import Override, Panel, PromQuery, Step
+from slokit.render.grafana_layer import Link, Override, Panel, PromQuery, Step
 from slokit.render.grafana_queries import Filters, label_replace, legend, service_matcher
 
 # Display thresholds (colours only; alerting is the rules' business).
@@ -104,6 +104,13 @@ def budget_time_left_expr(s: SeriesOf) -> str:
             f"({s.constant(N.SLO_ERROR_BUDGET)} * {ON_SLO} {s.constant(N.SLO_WINDOW_SECONDS)})")
 
 
+def runbook_links(slo: SLOPlan) -> tuple[Link, ...]:
+    """The alerts' runbooks, when they are web pages (the default is a path in the repository)."""
+    urls = dict.fromkeys(r.runbook_url for r in (slo.page, slo.ticket)
+                         if r.enabled and r.runbook_url.startswith(("http://", "https://")))
+    return tuple(Link(f"Runbook: {slo.name}", url, new_tab=True) for url in urls)
+
+
 def objective_steps(slo: SLOPlan) -> tuple[Step, ...]:
     return (Step(None, RED), Step(float(slo.objective_ratio), GREEN))
 
@@ -151,7 +158,7 @@ def slo_panels(slo: SLOPlan, filters: Filters) -> tuple[Panel, ...]:
               "panels below.",
               unit="percentunit", decimals=3, width=6, height=6, steps=objective_steps(slo),
               queries=(PromQuery(sli_expr(series), group_legend(slo, "SLI"), instant=True),),
-              color_background=True),
+              color_background=True, links=runbook_links(slo)),
         Panel("stat", f"{slo.name}: error budget left",
               f"Share of the error budget ({number(slo.error_budget * 100)}% of events over {slo.window}) not "
               "yet spent; the bad events still allowed; and how long a full outage could last before the "
