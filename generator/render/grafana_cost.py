@@ -19,7 +19,7 @@ from slokit.render import grafana_signals as S
 from slokit.render.grafana_budget import budget_panels, regression_panel
 from slokit.render.grafana_layer import Dashboard, DashboardLink, Override, Panel, PromQuery, Row, Step, Variable
 from slokit.render.grafana_queries import Filters, increase, legend, quantile, rate, ratio, variable_matcher
-from slokit.render.grafana_service import TAG, datasource_variable, description, label_variables
+from slokit.render.grafana_common import TAG, datasource_variable, description, label_variables
 
 USD = "currencyUSD"
 DAY = "1d"

@@ -23,7 +23,7 @@ order, JSON keys are sorted.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import grafanalib.core as G

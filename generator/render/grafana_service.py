@@ -14,55 +14,14 @@ from __future__ import annotations
 from slokit import naming as N
 from slokit.model import Catalog
 from slokit.plan import ServicePlan
-from slokit.promql import Selector, one_of
 from slokit.render import grafana_signals as S
-from slokit.render.common import header_lines
 from slokit.render.grafana_budget import budget_panels
-from slokit.render.grafana_layer import (
-    Annotation, Dashboard, DashboardLink, Panel, Row, Variable,
-)
+from slokit.render.grafana_common import TAG, VARIABLE_LABELS, datasource_variable, description, label_variables
+from slokit.render.grafana_layer import Annotation, Dashboard, DashboardLink, Panel, Row, Variable
 from slokit.render.grafana_panels import Context, change_annotation_exprs, middle_rows
-from slokit.render.grafana_queries import Filters, variable_matcher
+from slokit.render.grafana_queries import Filters, legend
 from slokit.render.grafana_slo import slo_panels, sli_word
 from slokit.render.grafana_traces import debug_panels
-
-TAG = "slokit"
-# Labels with a template variable on service dashboards, in display order.
-VARIABLE_LABELS = (S.FEATURE, S.MODEL)
-
-
-def datasource_variable() -> Variable:
-    return Variable("datasource", "Data source", "datasource", "prometheus", current=N.DATASOURCE_PROMETHEUS_UID,
-                    description="The Prometheus-compatible datasource every panel queries.")
-
-
-def description(sources: tuple[str, ...], text: str) -> str:
-    return " ".join(header_lines(sources)) + " " + text
-
-
-def _variable_source(signals: S.Signals) -> S.Metric | None:
-    """The metric variable values are read from: the one every model call increments."""
-    return signals.get(S.REQUESTS)
-
-
-def label_variables(service: ServicePlan | None, signals: S.Signals) -> tuple[Variable, ...]:
-    """feature (limited to the service's scope) and model (limited to the chosen features)."""
-    source = _variable_source(signals)
-    if source is None:
-        return ()
-    variables, earlier = [], []
-    for label in VARIABLE_LABELS:
-        if not source.has(label):
-            continue
-        matchers = [one_of(k, list(v)) for k, v in (service.scope if service else ()) if source.has(k)]
-        matchers += [variable_matcher(e) for e in earlier]
-        query = f"label_values({Selector(source.name, tuple(matchers)).render()}, {label})"
-        variables.append(Variable(label, label.capitalize(), "query", query, multi=True, include_all=True,
-                                  all_value=".*", current="$__all",
-                                  description=f"Narrows every panel whose series carry `{label}`."))
-        earlier.append(label)
-    return tuple(variables)
-
 
 def filters_for(service: ServicePlan, variables: tuple[Variable, ...]) -> Filters:
     labels = tuple(v.name for v in variables if v.name in VARIABLE_LABELS)
@@ -85,14 +44,10 @@ def budget_row(service: ServicePlan, filters: Filters) -> tuple[Row, ...]:
     return (Row("Budgets", panels),) if panels else ()
 
 
-def annotations(context: Context, filters: Filters) -> tuple[Annotation, ...]:
-    out = [Annotation(name, expr, legend_of(tags), name, tags, "purple")
-           for name, expr, tags in change_annotation_exprs(context)]
-    return tuple(out)
-
-
-def legend_of(labels: tuple[str, ...]) -> str:
-    return " ".join(f"{{{{{label}}}}}" for label in labels)
+def annotations(context: Context) -> tuple[Annotation, ...]:
+    """Prompt version changes and deploys, as events on every time series panel."""
+    return tuple(Annotation(name, expr, legend(*tags), name, tags, "purple")
+                 for name, expr, tags in change_annotation_exprs(context))
 
 
 def service_dashboard(service: ServicePlan, catalog: Catalog) -> Dashboard:
@@ -108,7 +63,7 @@ def service_dashboard(service: ServicePlan, catalog: Catalog) -> Dashboard:
     return Dashboard(
         uid=service.dashboard_uid, title=f"slokit / {service.service}", description=description(service.sources, text),
         tags=(TAG, service.service, service.owner), rows=rows, variables=variables,
-        annotations=annotations(context, filters),
+        annotations=annotations(context),
         links=(DashboardLink("SLO overview", url=f"/d/{N.DASHBOARD_OVERVIEW_UID}"),
                DashboardLink("Cost", url=f"/d/{N.DASHBOARD_COST_UID}"),
                DashboardLink("slokit dashboards", tags=(TAG,))),

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Callable
 
 from slokit import naming as N
-from slokit.plan import BudgetPlan, SLOPlan
+from slokit.plan import SLOPlan
 from slokit.promql import Matcher, equals, number
 from slokit.render.grafana_layer import Link, Override, Panel, PromQuery, Step
 from slokit.render.grafana_queries import Filters, label_replace, legend, service_matcher
