@@ -10,6 +10,7 @@ problems are collected and returned at once.
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
@@ -526,6 +527,22 @@ class _ServiceCheck:
                          f"{tier.severity} tier {tier.budget_percent:g}%/{tier.long_window}{where} can never fire: "
                          f"with objective {slo.objective:g}% it needs an error ratio of {needed * 100:.0f}%",
                          "lower budget_percent or lengthen long_window")
+            return
+        self.burn_below_one(tier.severity, tier.budget_percent, tier.long_window, path + ("budget_percent",), slo,
+                            where, "raise budget_percent or shorten long_window")
+
+    def burn_below_one(self, severity: str, budget_percent: float, long_window: str, path: PathKey, slo: SLO,
+                       where: str, hint: str) -> None:
+        """A tier below burn rate 1 fires while the SLO is on track: the budget would last the whole window."""
+        from slokit.promql import number
+        from slokit.windows import burn_factor
+
+        if not self.severity_enabled(slo, severity):
+            return
+        factor = burn_factor(Decimal(str(budget_percent)), duration_seconds(slo.window), duration_seconds(long_window))
+        if factor < 1:
+            self.r.error(path, f"{severity} tier {budget_percent:g}%/{long_window}{where} fires at a burn rate of "
+                         f"{number(factor)} (< 1): it alerts while the SLO is on track to meet its objective", hint)
 
     @staticmethod
     def error_ratio_needed(tier: Tier, slo: SLO) -> float:
@@ -556,6 +573,11 @@ class _ServiceCheck:
                          f"an error ratio of {ratios})",
                          "set `alerting.tiers` with smaller budget_percent or longer windows, or turn the "
                          "severity off (enabled: false)")
+            return
+        for t in tiers:
+            self.burn_below_one(t.severity, float(t.budget_percent), t.long_window, path + ("window",), slo,
+                                " (a default tier scaled to the window)",
+                                "set `alerting.tiers` that fit the window, or use a window of days")
 
     def route(self, route: Route, path: PathKey) -> None:
         if route.runbook_url is not None:
