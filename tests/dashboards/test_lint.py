@@ -192,3 +192,16 @@ def test_provider_paths_match_the_compose_mount() -> None:
     for provider in providers:
         assert provider["options"]["path"].rsplit("/", 1)[0] == dashboards_mount
     assert mounts["./grafana/provisioning"] == "/etc/grafana/provisioning"
+
+
+def test_datasource_urls_and_scrape_interval_match_the_stack() -> None:
+    """Datasource hosts are compose services; Grafana's minimum interval is Prometheus' scrape interval."""
+    from urllib.parse import urlparse
+
+    from .harness import REPO
+
+    compose = yaml.safe_load((REPO / "stack" / "docker-compose.yml").read_text())
+    for ds in _datasources().values():
+        assert urlparse(ds["url"]).hostname in compose["services"], ds["url"]
+    prometheus = yaml.safe_load((REPO / "stack" / "prometheus" / "prometheus.yml").read_text())
+    assert _datasources()["prometheus"]["jsonData"]["timeInterval"] == prometheus["global"]["scrape_interval"]
