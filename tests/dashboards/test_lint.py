@@ -205,3 +205,23 @@ def test_datasource_urls_and_scrape_interval_match_the_stack() -> None:
         assert urlparse(ds["url"]).hostname in compose["services"], ds["url"]
     prometheus = yaml.safe_load((REPO / "stack" / "prometheus" / "prometheus.yml").read_text())
     assert _datasources()["prometheus"]["jsonData"]["timeInterval"] == prometheus["global"]["scrape_interval"]
+
+
+def test_tempo_searches_are_scoped_to_the_service() -> None:
+    """No Tempo runs here, so the TraceQL is checked as text: one spanset filter, the service's
+    features, and the slow / failed / expensive conditions."""
+    for service in PLAN.services:
+        d = DASHBOARDS[f"dashboards/{service.service}.json"]
+        traceql = {p["title"]: p["targets"][0]["query"] for p in d["panels"]
+                   if p.get("datasource", {}).get("type") == "tempo"}
+        assert set(traceql) == {"Slow LLM calls (traces)", "Failed requests (traces)", "Expensive requests (traces)"}
+        features = dict(service.scope)["feature"]
+        for title, query in traceql.items():
+            assert query.startswith("{ ") and query.endswith(" }") and query.count("{") == 1, query
+            assert f'span.app.llm.feature =~ "{"|".join(features)}"' in query, query
+        assert "duration > 5s" in traceql["Slow LLM calls (traces)"]
+        assert "status = error" in traceql["Failed requests (traces)"]
+        assert "span.app.llm.expensive = true" in traceql["Expensive requests (traces)"]
+        links = [link["url"] for p in d["panels"] if p.get("title") in ("Total latency", "Errors by kind")
+                 for link in p.get("links", [])]
+        assert links and all(url.startswith("/explore?") and "${__from}" in url for url in links)
