@@ -25,6 +25,7 @@ def summarize(payload: dict) -> list[dict]:
         labels, annotations = alert.get("labels", {}), alert.get("annotations", {})
         record = {"receiver": payload.get("receiver"), "status": alert.get("status"),
                   "startsAt": alert.get("startsAt"), "endsAt": alert.get("endsAt")}
+        record = {k: v for k, v in record.items() if v is not None}
         record.update({k: labels[k] for k in FIELDS if k in labels})
         for key in ("summary", "runbook_url", "dashboard_url"):
             if key in annotations:
