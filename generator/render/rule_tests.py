@@ -312,8 +312,17 @@ def _series_for(inp: SLOInput, group_index: int, profile: Profile, minutes: int,
 
 
 def _quantum(x: float) -> float:
-    """x rounded to 1/64: counters then add up exactly in binary floats, so the series read cleanly."""
-    return round(x * 64) / 64
+    """x rounded to a short binary fraction (1/64 or 1/1024 within 1%, else 12 significant bits).
+
+    Counters then add up exactly in binary floats: the series read cleanly
+    and promtool's cumulative expansion reproduces them bit for bit.
+    """
+    for quantum in (64, 1024):
+        q = round(x * quantum) / quantum
+        if x == 0 or (q != 0 and abs(q - x) <= 0.01 * abs(x)):
+            return q
+    exponent = math.frexp(x)[1]
+    return math.ldexp(round(math.ldexp(x, 12 - exponent)), exponent - 12)
 
 
 @dataclass
@@ -479,7 +488,8 @@ def low_traffic(inputs: Inputs, traffic: float) -> Scenario | None:
     series: list[Series] = []
     for inp in inputs.slos:
         if inp.slo.min_events_per_hour:
-            low = float(inp.slo.min_events_per_hour) / 60 / 4
+            # Far under the guard: SLOs sharing a metric see each other's series too.
+            low = float(inp.slo.min_events_per_hour) / 60 / 47
             profile: Profile = lambda k, low=low: (low, 1.0)
         else:
             h = _healthy_ratio(inp.slo, 0.25)
@@ -530,25 +540,33 @@ def cost_regression(inputs: Inputs) -> Scenario | None:
     change = week + 60
     minutes = week + 4 * 60
     step_minutes = BUDGET_STEP // MINUTE
-    per_minute = 60.0  # events; well over any min_events_per_hour default
+    busy = 60.0  # events per minute; well over any usual min_events_per_hour
 
-    def usage(bi: BudgetInput, k: int) -> float:
-        base = _quiet_spend(bi.budget) / per_minute
+    def traffic(bi: BudgetInput, gi: int) -> float:
+        """The second `by` group is quiet: under min_events_per_hour, so its regression must stay silent."""
+        floor = float(bi.budget.regression_min_events_per_hour or 0)
+        return busy if gi == 0 or floor == 0 else floor / 60 / 4
+
+    def usage(bi: BudgetInput, gi: int, k: int) -> float:
+        per_event = _quiet_spend(bi.budget) / busy
         factor = float(bi.budget.regression_factor or 1) * 2.1 if k * step_minutes >= change else 1.0
-        return _quantum(per_minute * step_minutes * base * factor)
+        return _quantum(traffic(bi, gi) * step_minutes * per_event * factor)
 
     series = []
+    n = minutes // step_minutes
     for bi in budgets:
-        for gs in bi.groups:
+        for gi, gs in enumerate(bi.groups):
             assert gs.other is not None
-            n = minutes // step_minutes
-            series.append(Series(gs.events[0], gs.events[1], counter_values([usage(bi, k) for k in range(n)])))
-            series.append(Series(gs.other[0], gs.other[1], counter_values([per_minute * step_minutes] * n)))
+            series.append(Series(gs.events[0], gs.events[1], counter_values([usage(bi, gi, k) for k in range(n)])))
+            series.append(Series(gs.other[0], gs.other[1],
+                                 counter_values([_quantum(traffic(bi, gi) * step_minutes)] * n)))
     checks = [Check(change, (N.ALERT_COST_REGRESSION,)), Check(minutes - 30, (N.ALERT_COST_REGRESSION,))]
-    rise = ", ".join(f"{bi.budget.name} {number(bi.budget.regression_factor or 1)}x 2.1" for bi in budgets)
+    rise = ", ".join(f"{bi.budget.name} {number(bi.budget.regression_factor or 1)} x 2.1" for bi in budgets)
+    quiet = "; a second `by` group is as costly but under min_events_per_hour (silent)" if any(
+        len(bi.groups) > 1 for bi in budgets) else ""
     return Scenario(f"after a week of steady cost per event, it rises at {change // 60}h ({rise}): "
-                    "SLOCostRegression fires once its `for` has passed", series, checks, minutes - 30, step=BUDGET_STEP, eval_step=BUDGET_EVAL_STEP,
-                    slos=False, budgets=True)
+                    f"SLOCostRegression fires once its `for` has passed{quiet}", series, checks, minutes - 30,
+                    step=BUDGET_STEP, eval_step=BUDGET_EVAL_STEP, slos=False, budgets=True)
 
 
 # --------------------------------------------------------------------------
@@ -650,7 +668,7 @@ def _run(service: ServicePlan, inputs: Inputs, scenario: Scenario) -> dict[int, 
     model = ServiceModel(service, scenario.series, scenario.step, scenario.eval_step, events, total)
     alertnames = frozenset(name for check in scenario.checks for name in check.alertnames)
     return model.run(scenario.minutes * MINUTE, slos=scenario.slos, budgets=scenario.budgets,
-                     alertnames=alertnames)
+                     alertnames=alertnames, keep={c.minute * MINUTE for c in scenario.checks})
 
 
 def _scenarios(inputs: Inputs, traffic: float, share: float) -> list[Scenario]:
