@@ -169,7 +169,7 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check
       slokit generate --format operator     # also PrometheusRule objects for the Prometheus Operator
     """
     from slokit.pipeline import build_outputs
-    from slokit.write import diff, plan_changes, write_outputs
+    from slokit.write import WriteError, diff, plan_changes, write_outputs
 
     project = load(paths, catalog)
     outputs = build_outputs(project, tuple(formats))
@@ -184,7 +184,11 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check
         click.echo(f"{len(changes)} generated file{'s' if len(changes) != 1 else ''} out of date; "
                    "run `slokit generate` and commit the result", err=True)
         sys.exit(EXIT_INVALID)
-    changes = write_outputs(out_dir, outputs)
+    try:
+        changes = write_outputs(out_dir, outputs)
+    except (WriteError, OSError) as exc:
+        click.echo(f"slokit: nothing written: {exc}", err=True)
+        sys.exit(EXIT_INVALID)
     for change in changes:
         click.echo(f"{change.kind}: {out_dir / change.path}")
     click.echo(f"{len(outputs)} files, {len(changes)} changed")

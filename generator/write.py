@@ -78,7 +78,19 @@ def diff(root: Path, outputs: dict[str, str], changes: list[Change], context: in
     return "".join(chunks)
 
 
+class WriteError(Exception):
+    """An output could not be written; nothing was changed."""
+
+
 def _atomic_write(target: Path, text: str) -> None:
+    staged = _stage(target, text)
+    os.replace(staged, target)
+
+
+def _stage(target: Path, text: str) -> str:
+    """Write `text` to a temporary file beside `target` (same filesystem, so the final rename is atomic)."""
+    if target.is_dir():
+        raise WriteError(f"{target} is a directory, where slokit writes a file; move it away")
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
@@ -87,24 +99,55 @@ def _atomic_write(target: Path, text: str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    return tmp
+
+
+def _missing_dirs(root: Path, targets: list[Path]) -> list[Path]:
+    """Directories the targets need that do not exist yet (deepest first), to remove again on failure."""
+    missing: set[Path] = set()
+    for target in targets:
+        d = target.parent
+        while not d.exists() and d != root:
+            missing.add(d)
+            d = d.parent
+    return sorted(missing, key=lambda p: len(p.parts), reverse=True)
 
 
 def write_outputs(root: Path, outputs: dict[str, str]) -> list[Change]:
     """Write every output that changed, prune stale generated files, update the manifest.
 
     Everything is rendered before this is called, so a user error can never
-    leave a half-written tree; each file is replaced atomically.
+    leave a half-written tree. Writing is two-phase: every changed file is
+    first staged as a temporary file beside its target; only when all are
+    staged are they renamed into place (a rename within a directory is
+    atomic). If staging fails (disk full, a directory in the way, no
+    permission), the staged files and new directories are removed and no
+    output has changed.
     """
     changes = plan_changes(root, outputs)
     previous = read_manifest(root)
-    for change in changes:
-        if change.kind != "removed":
-            _atomic_write(root / change.path, outputs[change.path])
+    writes = [root / c.path for c in changes if c.kind != "removed"]
+    new_dirs = _missing_dirs(root, writes)
+    staged: list[tuple[str, Path]] = []
+    try:
+        for target in writes:
+            staged.append((_stage(target, outputs[target.relative_to(root).as_posix()]), target))
+    except BaseException:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+        for d in new_dirs:
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+    for tmp, target in staged:
+        os.replace(tmp, target)
     for change in changes:
         if change.kind == "removed":
             (root / change.path).unlink()
