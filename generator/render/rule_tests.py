@@ -480,7 +480,7 @@ def _over_spend(b: BudgetPlan) -> float:
     return float(b.limit) / (b.window_s / MINUTE) * 7.3  # not a round multiple: no window lands on the limit
 
 
-def low_traffic(inputs: Inputs, traffic: float) -> Scenario | None:
+def low_traffic(inputs: Inputs) -> Scenario | None:
     guarded = [inp for inp in inputs.slos if inp.slo.min_events_per_hour]
     if not guarded:
         return None
@@ -492,14 +492,14 @@ def low_traffic(inputs: Inputs, traffic: float) -> Scenario | None:
             low = float(inp.slo.min_events_per_hour) / 60 / 47
             profile: Profile = lambda k, low=low: (low, 1.0)
         else:
-            h = _healthy_ratio(inp.slo, 0.25)
-            profile = lambda k, h=h: (traffic, h)
+            # No traffic at all, so an SLO sharing a metric with a guarded one does not lift its traffic.
+            profile = lambda k: (0.0, 0.0)
         for gi in range(len(inp.groups)):
             series += _series_for(inp, gi, profile, minutes + 1)
     checks = [Check(minutes, (N.ALERT_BURN,), (N.slo_burn_rate("5m"),))]
     names = ", ".join(inp.slo.name for inp in guarded)
-    return Scenario(f"100% errors below min_events_per_hour ({names}): burning, but no alert", series, checks,
-                    minutes)
+    return Scenario(f"100% errors below min_events_per_hour ({names}), other SLOs idle: burning, but no alert",
+                    series, checks, minutes)
 
 
 def zero_then_gone(inputs: Inputs) -> Scenario:
@@ -673,7 +673,7 @@ def _run(service: ServicePlan, inputs: Inputs, scenario: Scenario) -> dict[int, 
 
 def _scenarios(inputs: Inputs, traffic: float, share: float) -> list[Scenario]:
     out = [timeline(inputs, traffic, share), slow_burn(inputs, traffic)]
-    low = low_traffic(inputs, traffic)
+    low = low_traffic(inputs)
     if low is not None:
         out.append(low)
     out.append(zero_then_gone(inputs))
