@@ -61,7 +61,7 @@ down:
 	@# Compose interpolates the whole file even for `down`; the secrets are not used here.
 	GF_ADMIN_PASSWORD=unused SLOKIT_APP_ADMIN_TOKEN=unused $(COMPOSE) $(STACK) down
 
-# Scripted incident on the running stack: normal traffic, outage, recovery (~12 min).
+# Scripted incident on the running stack: normal traffic, outage, recovery (~14 min).
 demo:
 	@test -n "$(COMPOSE)" || { echo "make demo: needs Docker Compose (docker compose or docker-compose)" >&2; exit 1; }
 	COMPOSE="$(COMPOSE)" sh stack/demo.sh

@@ -6,9 +6,16 @@
 set -eu
 
 COMPOSE=${COMPOSE:-docker compose}
-RATE=${DEMO_RATE:-5}
+# Burn-rate alerts do not depend on the traffic rate (only on a minimum of
+# events per hour); spend budgets do, and hold at about 0.25 req/s in total.
+RATE=${DEMO_RATE:-0.5}
 NORMAL=${DEMO_NORMAL:-120s}
-OUTAGE=${DEMO_OUTAGE:-240s}
+# A stack that has run for an hour has a full 1h window of clean traffic: a
+# total outage then crosses the 14.4x page threshold after
+# 14.4 x 0.5% x 60 min = 4.3 min (sooner on a fresh stack, whose window holds
+# less history). Six minutes leave margin; the page resolves about five
+# minutes after recovery, when the outage has left the 5m window.
+OUTAGE=${DEMO_OUTAGE:-360s}
 RECOVERY=${DEMO_RECOVERY:-360s}
 dc() { $COMPOSE -p slokit -f "$(dirname "$0")/docker-compose.yml" "$@"; }
 load() {  # load DURATION [SCHEDULE]
@@ -28,7 +35,7 @@ echo "     Grafana: http://127.0.0.1:3000/d/slokit-overview (SLO traffic lights,
 load "$NORMAL" "0s:none"
 
 say "2/3 provider outage for $OUTAGE: every model call fails (5xx / timeouts)"
-echo "     Expect within a few minutes: SLOErrorBudgetBurn{slo=\"api-success\", severity=\"page\", long_window=\"1h\"}"
+echo "     Expect within 4.3 minutes (sooner on a fresh stack): SLOErrorBudgetBurn{slo=\"api-success\", severity=\"page\", long_window=\"1h\"}"
 echo "     Prometheus:   http://127.0.0.1:9090/alerts"
 echo "     Alertmanager: http://127.0.0.1:9093/#/alerts (the api-success ticket is inhibited while the page fires)"
 echo "     Notifications: $COMPOSE -p slokit -f stack/docker-compose.yml logs -f alert-sink"
@@ -36,7 +43,7 @@ echo "     Dashboard:    http://127.0.0.1:3000/d/slokit-support-chatbot (error r
 load "$OUTAGE" "0s:provider_outage"
 
 say "3/3 recovery for $RECOVERY: scenarios cleared"
-echo "     The page resolves once the 5m burn rate falls under 14.4x (the alert-sink logs status=resolved)."
+echo "     The page resolves once the 5m burn rate falls under 14.4x, about 5 minutes (the alert-sink logs status=resolved)."
 echo "     Traces of the failed requests: Grafana > Explore > Tempo (errors are always kept by tail sampling);"
 echo "     or click an exemplar dot on a latency panel."
 load "$RECOVERY" "0s:none"
