@@ -83,3 +83,11 @@ def test_derived_long_windows_match_naive_ratios_within_one_percent(measured):
 def test_the_published_table_is_the_measured_one(measured):
     doc = Q.DOC.read_text(encoding="utf-8")
     assert doc == Q.document(measured), "docs/alert-quality.md is stale: run `python -m tests.rules.quality --write`"
+
+
+def test_alerting_md_quotes_the_measured_numbers(measured):
+    doc = (Q.REPO / "docs" / "alerting.md").read_text(encoding="utf-8")
+    for window, (difference, _interval) in measured.equivalence.items():
+        assert f"{difference * 100:.2f}% ({window})" in doc, window
+    lags = Q.derived_lags(measured, 60)
+    assert f"measured {lags[0] / 60:.0f} minutes at a 1m evaluation interval" in doc

@@ -195,3 +195,15 @@ def test_runbooks_have_an_anchor_for_every_runbook_url():
 def test_format_duration():
     assert [format_duration(s) for s in (300, 3600, 20160, 86400 * 30, 5400)] == ["5m", "1h", "5h36m", "30d",
                                                                                   "1h30m"]
+
+
+def test_the_documented_tier_table_is_what_the_plan_computes():
+    doc = (REPO / "docs" / "alerting.md").read_text(encoding="utf-8")
+    rows = [line.split("|")[1:-1] for line in doc.splitlines() if line.startswith(("| page |", "| ticket |"))]
+    assert len(rows) == 4
+    for i, (severity, share, w30, w28, w7, burn) in enumerate(rows):
+        for cell, days in ((w30, 30), (w28, 28), (w7, 7)):
+            t = resolve_tiers(days * DAY, None)[i]
+            assert cell.strip() == f"{t.long_window} / {t.short_window}"
+            assert burn.strip() == number(t.burn_factor) and severity.strip() == t.severity
+            assert share.strip() == f"{number(t.budget_percent)}%"
