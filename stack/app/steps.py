@@ -19,7 +19,7 @@ _INJECTION = re.compile(
 BASE_OUTPUT_BLOCK_RATE = 0.002
 # Healthy base rates burn each bundled SLO's budget at about a tenth of its
 # rate, far below the slowest tier that can fire (burn 1 for the default
-# tiers; 0.47 for answered-not-refused's custom 20%/3d one), so an idle demo
+# tiers; 1.05 for answered-not-refused's custom 15%/1d one), so an idle demo
 # stays quiet even at low traffic, where a few events make ratios noisy.
 # Empty retrievals: 0.1% against retrieval-non-empty's 2% budget (burn 0.05).
 BASE_EMPTY_RETRIEVAL = 0.001
