@@ -75,8 +75,9 @@ def test_the_image_file_set_installs_and_runs(tmp_path):
     # The dependencies come from the test venv; the package from the image's file set only.
     env = clean_env(PYTHONPATH=str(site), SLOKIT_APP_CATALOG=str(context / "slos" / "catalog.yaml"),
                     SLOKIT_APP_ADMIN_TOKEN="t")
-    where = subprocess.run([sys.executable, "-c", "import slokit, slokit_app; print(slokit.__file__, slokit_app.__file__)"],
-                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    code = "import slokit, slokit_app; print(slokit.__file__, slokit_app.__file__)"
+    where = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                           timeout=60)
     assert where.returncode == 0 and all(p.startswith(str(site)) for p in where.stdout.split()), where
 
     port = free_port()
@@ -84,7 +85,8 @@ def test_the_image_file_set_installs_and_runs(tmp_path):
                          tmp_path / "app.log", env=env, cwd=tmp_path).start()
     try:
         app.wait_ready(http_ok(f"http://127.0.0.1:{port}/healthz"))
-        assert httpx.post(f"http://127.0.0.1:{port}/v1/rag/answer", json={"question": "Refund policy?"}).status_code == 200
+        answer = httpx.post(f"http://127.0.0.1:{port}/v1/rag/answer", json={"question": "Refund policy?"})
+        assert answer.status_code == 200
         assert "llm_requests_total" in httpx.get(f"http://127.0.0.1:{port}/metrics").text
     finally:
         app.stop()
@@ -101,5 +103,5 @@ def test_the_image_file_set_installs_and_runs(tmp_path):
     finally:
         sink.stop()
     records = [json.loads(line) for line in (tmp_path / "sink.log").read_text().splitlines() if line.startswith("{")]
-    assert records == [{"alertname": "SLOErrorBudgetBurn", "receiver": "page", "runbook_url": "https://runbooks.example.com/x",
-                        "severity": "page", "slo": "api-success", "status": "firing"}]
+    assert records == [{"alertname": "SLOErrorBudgetBurn", "receiver": "page", "severity": "page", "slo": "api-success",
+                        "status": "firing", "runbook_url": "https://runbooks.example.com/x"}]

@@ -177,7 +177,8 @@ def test_tail_sampling_policies_match_domain(collector):
 
 def test_collector_wiring(collector, tempo, services):
     exporter = collector["exporters"]["otlp/tempo"]
-    assert exporter["endpoint"] == f"tempo:{port(tempo['distributor']['receivers']['otlp']['protocols']['grpc']['endpoint'])}"
+    grpc = tempo["distributor"]["receivers"]["otlp"]["protocols"]["grpc"]["endpoint"]
+    assert exporter["endpoint"] == f"tempo:{port(grpc)}"
     assert exporter["tls"] == {"insecure": True}
     http = collector["receivers"]["otlp"]["protocols"]["http"]["endpoint"]
     # The app exports OTLP/HTTP to the Collector's HTTP receiver.

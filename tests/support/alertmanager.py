@@ -23,7 +23,8 @@ def alertmanager_binary() -> str:
         path = shutil.which(name)
         if path:
             return path
-    raise AssertionError("alertmanager is not installed: run `make system-deps` (Debian package prometheus-alertmanager)")
+    raise AssertionError("alertmanager is not installed: run `make system-deps` "
+                         "(Debian package prometheus-alertmanager)")
 
 
 def amtool_binary() -> str:
