@@ -62,6 +62,10 @@ SLO_TOTAL_RATE_WINDOW = "slo:total_events:slo_window"
 SLO_OBJECTIVE = "slo:objective:ratio"
 SLO_ERROR_BUDGET = "slo:error_budget:ratio"
 SLO_BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
+# The same budget left in plain units: bad events it still allows over the
+# window, and how long a full outage (every event bad) could last.
+SLO_BUDGET_REMAINING_EVENTS = "slo:error_budget_remaining:events"
+SLO_BUDGET_REMAINING_OUTAGE = "slo:error_budget_remaining:outage_seconds"
 SLO_WINDOW_SECONDS = "slo:window:seconds"
 SLO_INFO = "slo:info"
 

@@ -484,6 +484,12 @@ def _slo_rules(ctx: _Context, slo: SLO, ids: _SLOIds, sli: SLIPlan, windows: tup
         RecordingRule(N.SLO_ERROR_RATIO_WINDOW, ids.series(N.slo_error_ratio(window)), ids.labels),
         RecordingRule(N.SLO_TOTAL_RATE_WINDOW, ids.series(N.slo_total_rate(window)), ids.labels),
         RecordingRule(N.SLO_BUDGET_REMAINING, f"1 - {ids.series(N.slo_error_ratio(window))} / {budget}", ids.labels),
+        RecordingRule(N.SLO_BUDGET_REMAINING_EVENTS,
+                      f"({budget} - {ids.series(N.slo_error_ratio(window))})\n"
+                      f"* {ids.series(N.slo_total_rate(window))} * {duration_seconds(slo.window)}", ids.labels),
+        RecordingRule(N.SLO_BUDGET_REMAINING_OUTAGE,
+                      f"{ids.series(N.SLO_BUDGET_REMAINING)} * {number(error_budget * duration_seconds(slo.window))}",
+                      ids.labels),
         RecordingRule(N.SLO_OBJECTIVE, f"vector({number(_dec(slo.objective) / 100)})", ids.labels),
         RecordingRule(N.SLO_ERROR_BUDGET, f"vector({budget})", ids.labels),
         RecordingRule(N.SLO_WINDOW_SECONDS, f"vector({duration_seconds(slo.window)})", ids.labels),

@@ -91,17 +91,13 @@ def objective_expr(s: SeriesOf) -> str:
 
 
 def budget_events_left_expr(s: SeriesOf) -> str:
-    """Bad events the rest of the budget allows over the window: (budget - error ratio) x events."""
-    return (f"(\n  {s.constant(N.SLO_ERROR_BUDGET)}\n  - {ON_SLO} group_right ()\n"
-            f"  {s.grouped(N.SLO_ERROR_RATIO_WINDOW)}\n)\n"
-            f"* {s.grouped(N.SLO_TOTAL_RATE_WINDOW)}\n"
-            f"* {ON_SLO} group_left ()\n{s.constant(N.SLO_WINDOW_SECONDS)}")
+    """Bad events the rest of the budget allows over the window (recorded by the plan)."""
+    return s.grouped(N.SLO_BUDGET_REMAINING_EVENTS)
 
 
 def budget_time_left_expr(s: SeriesOf) -> str:
-    """How long a full outage (every event bad) could last before the budget is gone."""
-    return (f"{s.grouped(N.SLO_BUDGET_REMAINING)}\n* {ON_SLO} group_left ()\n"
-            f"({s.constant(N.SLO_ERROR_BUDGET)} * {ON_SLO} {s.constant(N.SLO_WINDOW_SECONDS)})")
+    """How long a full outage could last before the budget is gone (recorded by the plan)."""
+    return s.grouped(N.SLO_BUDGET_REMAINING_OUTAGE)
 
 
 def runbook_links(slo: SLOPlan) -> tuple[Link, ...]:
