@@ -131,6 +131,17 @@ def service_dashboard_uid(service: str) -> str:
     return f"{uid[:31]}-{digest}"
 
 
+# Folders and dashboards share one UID namespace in Grafana, so a service's
+# folder must never reuse its dashboard's UID.
+OVERVIEW_FOLDER_UID = "slokit"
+
+
+def service_folder_uid(service: str) -> str:
+    """The service folder's UID: its dashboard's UID (short, hashed when long) with another prefix."""
+    rest = service_dashboard_uid(service).removeprefix("slokit-")
+    return ("sf-" + rest) if len("slokit-folder-" + rest) > 40 else "slokit-folder-" + rest
+
+
 def dashboard_url(grafana_url: str, uid: str) -> str:
     return f"{grafana_url.rstrip('/')}/d/{uid}"
 

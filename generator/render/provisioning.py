@@ -38,7 +38,6 @@ TRACE_ID_LABELS = ("trace_id", "traceID")
 # Span attribute holding the catalog's `feature` label value (stack/app tracing).
 SPAN_FEATURE_ATTRIBUTE = "app.llm.feature"
 OVERVIEW_FOLDER = "SLOs"
-OVERVIEW_FOLDER_UID = "slokit"
 
 
 def escape_dollars(value: Any) -> Any:
@@ -107,22 +106,6 @@ def datasources(plan: ProjectPlan) -> dict[str, Any]:
     return {"apiVersion": 1, "datasources": [prometheus, tempo, alertmanager]}
 
 
-DASHBOARD_UID_PREFIX = "slokit-"
-FOLDER_UID_PREFIX = "slokit-folder-"
-
-
-def folder_uid(service: str) -> str:
-    """The service folder's UID: its dashboard's UID with another prefix.
-
-    Folders and dashboards share one UID namespace in Grafana, so the folder
-    must not reuse the dashboard's UID; the dashboard UID (at most 40 chars,
-    hashed when long) keeps it unique and short.
-    """
-    uid = N.service_dashboard_uid(service)
-    rest = uid.removeprefix(DASHBOARD_UID_PREFIX)
-    return ("sf-" + rest) if len(FOLDER_UID_PREFIX + rest) > 40 else FOLDER_UID_PREFIX + rest
-
-
 def _provider(name: str, folder: str, uid: str, file: str) -> dict[str, Any]:
     return {
         "name": name, "orgId": 1, "type": "file", "folder": folder, "folderUid": uid,
@@ -138,10 +121,10 @@ def dashboard_providers(plan: ProjectPlan) -> dict[str, Any]:
         return path.split("/", 1)[1]  # dashboards/<file>
 
     providers = [
-        _provider(N.DASHBOARD_OVERVIEW_UID, OVERVIEW_FOLDER, OVERVIEW_FOLDER_UID, file_of(N.OVERVIEW_DASHBOARD_PATH)),
-        _provider(N.DASHBOARD_COST_UID, OVERVIEW_FOLDER, OVERVIEW_FOLDER_UID, file_of(N.COST_DASHBOARD_PATH)),
+        _provider(N.DASHBOARD_OVERVIEW_UID, OVERVIEW_FOLDER, N.OVERVIEW_FOLDER_UID, file_of(N.OVERVIEW_DASHBOARD_PATH)),
+        _provider(N.DASHBOARD_COST_UID, OVERVIEW_FOLDER, N.OVERVIEW_FOLDER_UID, file_of(N.COST_DASHBOARD_PATH)),
     ]
-    providers += [_provider(s.dashboard_uid, s.service, folder_uid(s.service),
+    providers += [_provider(s.dashboard_uid, s.service, N.service_folder_uid(s.service),
                             file_of(N.service_dashboard_path(s.service))) for s in plan.services]
     return {"apiVersion": 1, "providers": providers}
 
