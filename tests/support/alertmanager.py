@@ -12,7 +12,7 @@ import httpx
 import yaml
 
 from .ports import free_port
-from .process import ManagedProcess, http_ok
+from .process import LoopbackServer, ManagedProcess, http_ok
 
 # Debian installs the binary as prometheus-alertmanager; upstream tarballs as alertmanager.
 BINARY_NAMES = ("prometheus-alertmanager", "alertmanager")
@@ -90,7 +90,7 @@ def alert(labels: dict[str, str], *, annotations: dict[str, str] | None = None, 
 
 
 @dataclass
-class AlertmanagerServer:
+class AlertmanagerServer(LoopbackServer):
     """Alertmanager with `config` (a dict) on a free 127.0.0.1 port, clustering
     off (`--cluster.listen-address=`), data in `workdir`."""
 
@@ -98,14 +98,6 @@ class AlertmanagerServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     process: ManagedProcess | None = field(default=None, init=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def client(self) -> AlertmanagerClient:
@@ -124,15 +116,6 @@ class AlertmanagerServer:
         self.process.wait_ready(http_ok(f"{self.url}/-/ready"), timeout)
         return self
 
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def __enter__(self) -> "AlertmanagerServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
 
 def load_config(path: Path) -> dict[str, Any]:

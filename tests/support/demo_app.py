@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from .ports import free_port
-from .process import ManagedProcess, clean_env, http_ok
+from .process import LoopbackServer, ManagedProcess, clean_env, http_ok
 
 
 def demo_app_argv() -> list[str]:
@@ -21,7 +21,7 @@ def demo_app_argv() -> list[str]:
 
 
 @dataclass
-class DemoApp:
+class DemoApp(LoopbackServer):
     """`slokit-demo-app --port P` on 127.0.0.1 with a known admin token
     (SLOKIT_APP_ADMIN_TOKEN, so nothing is parsed from its stderr), the
     simulated provider, a fixed seed, and `env` overrides (e.g.
@@ -34,14 +34,6 @@ class DemoApp:
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: ManagedProcess | None = field(default=None, init=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> "DemoApp":
         argv = demo_app_argv() + ["--port", str(self.port)]
@@ -72,13 +64,3 @@ class DemoApp:
 
     def active(self) -> list[Any]:
         return self._admin("GET", "scenarios")["active"]
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def __enter__(self) -> "DemoApp":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

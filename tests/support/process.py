@@ -92,3 +92,35 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLOKIT_APP_", "OTEL_"))}
     env.update(extra)
     return env
+
+
+class LoopbackServer:
+    """What every test server shares: an address on 127.0.0.1, stop, and `with`.
+
+    Subclasses are dataclasses with `port` and `process` fields and a `start()`
+    that returns self.
+    """
+
+    port: int
+    process: ManagedProcess | None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0):  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

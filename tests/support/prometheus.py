@@ -11,7 +11,7 @@ import httpx
 import yaml
 
 from .ports import free_port
-from .process import ManagedProcess, http_ok
+from .process import LoopbackServer, ManagedProcess, http_ok
 
 
 class PrometheusError(AssertionError):
@@ -138,7 +138,7 @@ class PromClient:
 
 
 @dataclass
-class PrometheusServer:
+class PrometheusServer(LoopbackServer):
     """`prometheus` with `config` (a dict, written to tmp) on a free port,
     TSDB in `workdir`, exemplar storage on (as in the compose stack)."""
 
@@ -147,14 +147,6 @@ class PrometheusServer:
     extra_args: list[str] = field(default_factory=list)
     port: int = field(default_factory=free_port)
     process: ManagedProcess | None = field(default=None, init=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
 
     @property
     def client(self) -> PromClient:
@@ -181,13 +173,3 @@ class PrometheusServer:
         resp = httpx.post(f"{self.url}/-/reload", timeout=10)
         if resp.status_code != 200:
             raise PrometheusError(f"reload failed: {resp.status_code} {resp.text}")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-
-    def __enter__(self) -> "PrometheusServer":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
