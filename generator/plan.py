@@ -87,6 +87,29 @@ class RuleGroup:
         return tuple(r for r in self.rules if isinstance(r, AlertingRule))
 
 
+@dataclass(frozen=True)
+class Identity:
+    """The labels that name one SLO's or budget's recorded series (and nothing else)."""
+
+    labels: Labels
+
+    @property
+    def matchers(self) -> tuple[Matcher, ...]:
+        return tuple(equals(k, v) for k, v in self.labels)
+
+    def series(self, record: str) -> str:
+        """A recorded series as a selector, e.g. slo:error_ratio:rate1h{service="x", slo="y"}."""
+        return Selector(record, self.matchers).render()
+
+
+def slo_identity(service: str, slo: str) -> Identity:
+    return Identity(labels_of({N.LABEL_SERVICE: service, N.LABEL_SLO: slo}))
+
+
+def budget_identity(service: str, budget: str) -> Identity:
+    return Identity(labels_of({N.LABEL_SERVICE: service, N.LABEL_BUDGET: budget}))
+
+
 # --------------------------------------------------------------------------
 # The plan
 # --------------------------------------------------------------------------
@@ -173,11 +196,11 @@ class SLOPlan:
 
     @property
     def identity(self) -> tuple[Matcher, ...]:
-        return (equals(N.LABEL_SERVICE, self.service), equals(N.LABEL_SLO, self.name))
+        return slo_identity(self.service, self.name).matchers
 
     def series(self, record: str) -> str:
         """A recorded series of this SLO as a selector, e.g. slo:error_ratio:rate1h{service="x", slo="y"}."""
-        return Selector(record, self.identity).render()
+        return slo_identity(self.service, self.name).series(record)
 
     @property
     def alert_windows(self) -> tuple[str, ...]:
@@ -187,10 +210,6 @@ class SLOPlan:
                 if w not in seen:
                     seen.append(w)
         return tuple(seen)
-
-    @property
-    def error_budget_events_ratio(self) -> Decimal:
-        return self.error_budget
 
 
 @dataclass(frozen=True)
@@ -216,10 +235,10 @@ class BudgetPlan:
 
     @property
     def identity(self) -> tuple[Matcher, ...]:
-        return (equals(N.LABEL_SERVICE, self.service), equals(N.LABEL_BUDGET, self.name))
+        return budget_identity(self.service, self.name).matchers
 
     def series(self, record: str) -> str:
-        return Selector(record, self.identity).render()
+        return budget_identity(self.service, self.name).series(record)
 
 
 @dataclass(frozen=True)
@@ -341,7 +360,7 @@ def _rate(sli: SLIPlan, query: str, window: str, group_by: tuple[str, ...]) -> s
     return sum_rate(Selector(query), window, group_by)
 
 
-def _raw_window_rules(slo_id: tuple[Matcher, ...], sli: SLIPlan, window: str,
+def _raw_window_rules(ids: Identity, sli: SLIPlan, window: str,
                       group_by: tuple[str, ...]) -> list[RecordingRule]:
     """bad and total event rates over `window`, from the raw counters."""
     total = _rate(sli, sli.total_query, window, group_by)
@@ -352,35 +371,17 @@ def _raw_window_rules(slo_id: tuple[Matcher, ...], sli: SLIPlan, window: str,
         bad = f"{events}\nor\n0 * {total}"
     else:
         bad = f"{total}\n-\n(\n  {events}\n  or\n  0 * {total}\n)"
-    labels = tuple((m.label, m.value) for m in slo_id)
-    return [RecordingRule(N.slo_total_rate(window), total, labels),
-            RecordingRule(N.slo_bad_rate(window), bad, labels)]
+    return [RecordingRule(N.slo_total_rate(window), total, ids.labels),
+            RecordingRule(N.slo_bad_rate(window), bad, ids.labels)]
 
 
-def _derived_window_rules(slo: "_SLOIds", window: str) -> list[RecordingRule]:
+def _derived_window_rules(slo: Identity, window: str) -> list[RecordingRule]:
     """bad and total event rates over a long window, averaged from the base rates."""
     base = format_duration(BASE_WINDOW)
     return [RecordingRule(N.slo_total_rate(window), f"avg_over_time({slo.series(N.slo_total_rate(base))}[{window}])",
                           slo.labels),
             RecordingRule(N.slo_bad_rate(window), f"avg_over_time({slo.series(N.slo_bad_rate(base))}[{window}])",
                           slo.labels)]
-
-
-@dataclass(frozen=True)
-class _SLOIds:
-    service: str
-    slo: str
-
-    @property
-    def labels(self) -> Labels:
-        return ((N.LABEL_SERVICE, self.service), (N.LABEL_SLO, self.slo))
-
-    @property
-    def matchers(self) -> tuple[Matcher, ...]:
-        return (equals(N.LABEL_SERVICE, self.service), equals(N.LABEL_SLO, self.slo))
-
-    def series(self, record: str) -> str:
-        return Selector(record, self.matchers).render()
 
 
 def _windows(slo_window_s: int, tiers: tuple[BurnTier, ...]) -> tuple[int, ...]:
@@ -395,21 +396,21 @@ def _escape_template(text: str) -> str:
     return text.replace("{{", "{{`{{`}}").replace("}}", "{{`}}`}}") if ("{{" in text or "}}" in text) else text
 
 
-def _budget_left_template(ids: "_SLOIds", group_by: tuple[str, ...]) -> str:
+def _budget_left_template(ids: Identity, group_by: tuple[str, ...]) -> str:
     """Go template printing the SLO's error budget left, queried when the alert fires.
 
     Label values of group_by labels are passed to printf as arguments (%q
     quotes them as PromQL strings); text nested inside a template string is
     never expanded, so `{{ $labels.x }}` inside the format would stay literal.
     """
-    selector = (f"{N.SLO_BUDGET_REMAINING}{{{N.LABEL_SERVICE}='{ids.service}',{N.LABEL_SLO}='{ids.slo}'"
+    selector = (f"{N.SLO_BUDGET_REMAINING}{{" + ",".join(f"{k}='{v}'" for k, v in ids.labels)
                 + "".join(f",{g}=%q" for g in group_by) + "}")
     args = "".join(f" $labels.{g}" for g in group_by)
     return (f"{{{{ with printf \"{selector}\"{args} | query }}}}"
             "{{ . | first | value | humanizePercentage }}{{ else }}unknown{{ end }}")
 
 
-def _slo_alerts(ctx: _Context, slo: SLO, ids: _SLOIds, sli: SLIPlan, tiers: tuple[TierPlan, ...],
+def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tuple[TierPlan, ...],
                 group_by: tuple[str, ...], min_per_hour: Decimal | None,
                 page: RoutePlan, ticket: RoutePlan) -> list[AlertingRule]:
     spec = ctx.spec
@@ -461,13 +462,13 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: _SLOIds, sli: SLIPlan, tiers: tupl
     return alerts
 
 
-def _slo_rules(ctx: _Context, slo: SLO, ids: _SLOIds, sli: SLIPlan, windows: tuple[int, ...],
+def _slo_rules(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, windows: tuple[int, ...],
                group_by: tuple[str, ...], error_budget: Decimal) -> list[RecordingRule]:
     rules: list[RecordingRule] = []
     for w in windows:
         text = format_duration(w)
         if uses_raw_counters(w):
-            rules += _raw_window_rules(ids.matchers, sli, text, group_by)
+            rules += _raw_window_rules(ids, sli, text, group_by)
         else:
             rules += _derived_window_rules(ids, text)
     budget = number(error_budget)
@@ -519,7 +520,7 @@ def _tiers(spec: ServiceSpec, slo: SLO):
 
 def plan_slo(ctx: _Context, slo: SLO) -> SLOPlan:
     spec = ctx.spec
-    ids = _SLOIds(spec.service, slo.name)
+    ids = slo_identity(spec.service, slo.name)
     window_s = duration_seconds(slo.window)
     objective = _dec(slo.objective)
     error_budget = (100 - objective) / 100
@@ -560,11 +561,8 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
     long_s, short_s = _budget_windows(window_s)
     by = tuple(budget.by)
     query = ctx.selector(budget.metric, budget.match)
-    ids = (equals(N.LABEL_SERVICE, spec.service), equals(N.LABEL_BUDGET, budget.name))
-    id_labels = ((N.LABEL_BUDGET, budget.name), (N.LABEL_SERVICE, spec.service))
-
-    def series(record: str) -> str:
-        return Selector(record, ids).render()
+    ids = budget_identity(spec.service, budget.name)
+    series, id_labels = ids.series, ids.labels
 
     base = format_duration(BASE_WINDOW)
     raw_windows = sorted({BASE_WINDOW, short_s, long_s, REGRESSION_WINDOW if budget.regression else BASE_WINDOW})
