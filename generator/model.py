@@ -29,6 +29,10 @@ Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN, min_length
 # but a bound keeps generated files reviewable.
 Text = Annotated[str, StringConstraints(max_length=2000)]
 LabelValue = Annotated[str, StringConstraints(max_length=200)]
+# Alert names are matched by Alertmanager routes, silences and inhibition
+# rules; the metric-name alphabet keeps them free of quoting and templates.
+ALERT_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+AlertName = Annotated[str, StringConstraints(pattern=ALERT_NAME_PATTERN, max_length=100)]
 
 
 def _not_a_bool(value):
@@ -232,6 +236,16 @@ class Route(Strict):
     runbook_url: Text | None = Field(default=None, description="http(s) link put on the alerts' runbook_url annotation.")
     labels: dict[LabelName, LabelValue] = Field(default_factory=dict, description="Extra alert labels (for routing).")
     annotations: dict[LabelName, Text] = Field(default_factory=dict, description="Extra alert annotations.")
+    alert_name: AlertName | None = Field(
+        default=None, description="Name of this severity's burn-rate alerts (default SLOErrorBudgetBurn), so existing "
+        "Alertmanager routes and silences keep matching.")
+
+
+class SeverityValues(Strict):
+    """The words written into the `severity` label for each tier (slokit still knows which is which)."""
+
+    page: LabelValue = Field(default="page", description="severity label value of page alerts, e.g. critical.")
+    ticket: LabelValue = Field(default="ticket", description="severity label value of ticket alerts, e.g. warning.")
 
 
 class Alerting(Strict):
@@ -248,6 +262,14 @@ class Alerting(Strict):
     min_events_per_hour: float | None = Field(
         default=None, ge=0, description="Below this traffic the burn-rate alerts stay silent."
     )
+    labels: dict[LabelName, LabelValue] = Field(
+        default_factory=dict, description="Alert labels of both severities (a route's own labels win).")
+    annotations: dict[LabelName, Text] = Field(
+        default_factory=dict, description="Alert annotations of both severities (a route's own annotations win).")
+    alert_name: AlertName | None = Field(
+        default=None, description="Name of the burn-rate alerts of both severities (a route's alert_name wins).")
+    severity_values: SeverityValues | None = Field(
+        default=None, description="Words written into the severity label, e.g. {page: critical, ticket: warning}.")
 
 
 class SLO(Strict):
@@ -262,6 +284,10 @@ class SLO(Strict):
         default_factory=list, description="Catalog labels giving one SLI, budget and alert per value, e.g. [feature]."
     )
     alerting: Alerting | None = Field(default=None, description="Overrides of the file's alerting defaults.")
+    labels: dict[LabelName, LabelValue] = Field(
+        default_factory=dict, description="Extra labels on this SLO's alerts (and, with record_labels, its recorded series).")
+    record_labels: bool = Field(
+        default=False, description="true also puts `labels` on the SLO's recording rules (for dashboards keyed on them).")
 
 
 class Regression(Strict):
@@ -294,7 +320,8 @@ class ServiceSpec(Strict):
     version: Version = Field(default=1, description="Format version; always 1.")
     service: Slug = Field(description="Service name, unique across files; lowercase letters, digits, - and _.")
     description: Text = Field(default="", description="What the service does, in one sentence.")
-    owner: Slug = Field(description="Owning team; becomes the `team` routing label on alerts.")
+    owner: Slug | None = Field(
+        default=None, description="Owning team; becomes the `team` routing label on alerts (a warning when missing).")
     labels: dict[LabelName, LabelValue] = Field(
         default_factory=dict, description="Extra labels on every alert of the service (never on recording rules)."
     )

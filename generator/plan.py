@@ -27,7 +27,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 from slokit import naming as N
-from slokit.model import SLO, Budget, Catalog, Match, Route, ServiceSpec, duration_seconds
+from slokit.model import SLO, Alerting, Budget, Catalog, Match, Route, ServiceSpec, duration_seconds
 from slokit.promql import Matcher, Selector, aggregate, equals, le_regex, number, one_of, sum_rate
 from slokit.windows import BASE_WINDOW, BurnTier, format_duration, resolve_tiers, uses_raw_counters
 
@@ -43,6 +43,8 @@ BUDGET_SHORT_FRACTION = 6
 BUDGET_MIN_SHORT = 5 * 60
 REGRESSION_WINDOW = HOUR
 NO_DATA_FOR = "10m"
+# Shown in dashboards and runbooks for a service without `owner`.
+UNOWNED = "unowned"
 COST_REGRESSION_FOR = "30m"
 
 
@@ -71,6 +73,13 @@ class AlertingRule:
     labels: Labels
     annotations: Labels
     for_: str | None = None
+    # What the alert is (one of naming's ALERT_* defaults), whatever the user
+    # named it: rule tests and the simulator select alerts by kind.
+    kind: str = ""
+
+    @property
+    def what(self) -> str:
+        return self.kind or self.alert
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,13 @@ class Identity:
     """The labels that name one SLO's or budget's recorded series (and nothing else)."""
 
     labels: Labels
+    # Labels also written on the recorded series but not used to select them
+    # (an SLO's `labels` with `record_labels: true`).
+    extra: Labels = ()
+
+    @property
+    def recorded(self) -> Labels:
+        return labels_of({**dict(self.extra), **dict(self.labels)})
 
     @property
     def matchers(self) -> tuple[Matcher, ...]:
@@ -102,8 +118,8 @@ class Identity:
         return Selector(record, self.matchers).render()
 
 
-def slo_identity(service: str, slo: str) -> Identity:
-    return Identity(labels_of({N.LABEL_SERVICE: service, N.LABEL_SLO: slo}))
+def slo_identity(service: str, slo: str, extra: Labels = ()) -> Identity:
+    return Identity(labels_of({N.LABEL_SERVICE: service, N.LABEL_SLO: slo}), extra)
 
 
 def budget_identity(service: str, budget: str) -> Identity:
@@ -169,6 +185,8 @@ class RoutePlan:
     runbook_url: str
     labels: Labels
     annotations: Labels
+    alert_name: str = N.ALERT_BURN  # of the burn-rate alerts of this severity
+    severity_value: str = ""  # what the severity label says (page, or a mapped word such as critical)
 
 
 @dataclass(frozen=True)
@@ -189,6 +207,7 @@ class SLOPlan:
     ticket: RoutePlan
     dashboard_url: str
     rule_group: RuleGroup
+    recorded_labels: Labels = ()  # the SLO's `labels` when also written on its recorded series
 
     @property
     def objective_ratio(self) -> Decimal:
@@ -256,6 +275,7 @@ class ServicePlan:
     slos: tuple[SLOPlan, ...]
     budgets: tuple[BudgetPlan, ...]
     rule_groups: tuple[RuleGroup, ...]
+    team: str | None = None  # the `team` label; None when the spec names no owner
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -310,15 +330,39 @@ class _Context:
         return Selector(metric + series, tuple(matchers.values()))
 
 
+def _layers(spec: ServiceSpec, slo: SLO | None) -> list[Alerting]:
+    """The alerting settings that apply to an SLO, most general first (file, then SLO)."""
+    return [a for a in (spec.alerting, slo.alerting if slo is not None else None) if a is not None]
+
+
 def _route(spec: ServiceSpec, slo: SLO | None, severity: str, default_runbook: str) -> RoutePlan:
-    """An SLO's route: its own setting wins over the file's, which wins over the default."""
+    """An SLO's route: its own setting wins over the file's, which wins over the default.
+
+    The route itself (enabled, runbook_url, its labels) is taken whole from the
+    most specific level that sets it; the shared `alerting.labels`,
+    `annotations`, `alert_name` and `severity_values` are layered file, SLO,
+    route, the most specific winning key by key.
+    """
     route = Route()
     if spec.alerting is not None:
         route = getattr(spec.alerting, severity)
     if slo is not None and slo.alerting is not None and severity in slo.alerting.model_fields_set:
         route = getattr(slo.alerting, severity)
-    return RoutePlan(route.enabled, route.runbook_url or default_runbook, labels_of(route.labels),
-                     labels_of(route.annotations))
+    layers = _layers(spec, slo)
+    labels: dict[str, str] = {}
+    annotations: dict[str, str] = {}
+    alert_name = N.ALERT_BURN
+    severity_value = severity
+    for layer in layers:
+        labels.update(layer.labels)
+        annotations.update(layer.annotations)
+        alert_name = getattr(layer, severity).alert_name or layer.alert_name or alert_name
+        if layer.severity_values is not None:
+            severity_value = getattr(layer.severity_values, severity)
+    labels.update(route.labels)
+    annotations.update(route.annotations)
+    return RoutePlan(route.enabled, route.runbook_url or default_runbook, labels_of(labels),
+                     labels_of(annotations), alert_name, severity_value)
 
 
 def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
@@ -371,17 +415,17 @@ def _raw_window_rules(ids: Identity, sli: SLIPlan, window: str,
         bad = f"{events}\nor\n0 * {total}"
     else:
         bad = f"{total}\n-\n(\n  {events}\n  or\n  0 * {total}\n)"
-    return [RecordingRule(N.slo_total_rate(window), total, ids.labels),
-            RecordingRule(N.slo_bad_rate(window), bad, ids.labels)]
+    return [RecordingRule(N.slo_total_rate(window), total, ids.recorded),
+            RecordingRule(N.slo_bad_rate(window), bad, ids.recorded)]
 
 
 def _derived_window_rules(slo: Identity, window: str) -> list[RecordingRule]:
     """bad and total event rates over a long window, averaged from the base rates."""
     base = format_duration(BASE_WINDOW)
     return [RecordingRule(N.slo_total_rate(window), f"avg_over_time({slo.series(N.slo_total_rate(base))}[{window}])",
-                          slo.labels),
+                          slo.recorded),
             RecordingRule(N.slo_bad_rate(window), f"avg_over_time({slo.series(N.slo_bad_rate(base))}[{window}])",
-                          slo.labels)]
+                          slo.recorded)]
 
 
 def _windows(slo_window_s: int, tiers: tuple[BurnTier, ...]) -> tuple[int, ...]:
@@ -410,6 +454,17 @@ def _budget_left_template(ids: Identity, group_by: tuple[str, ...]) -> str:
             "{{ . | first | value | humanizePercentage }}{{ else }}unknown{{ end }}")
 
 
+def _team(spec: ServiceSpec) -> dict[str, str]:
+    """The `team` label, when the service names its owner."""
+    return {N.LABEL_TEAM: spec.owner} if spec.owner else {}
+
+
+def _user_labels(spec: ServiceSpec, slo: SLO, route: RoutePlan) -> dict[str, str]:
+    """Alert labels the user wrote: the file's, the SLO's, then the route's; Go templates in them stay text."""
+    merged = {**dict(spec.labels), **slo.labels, **dict(route.labels)}
+    return {k: _escape_template(v) for k, v in merged.items()}
+
+
 def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tuple[TierPlan, ...],
                 group_by: tuple[str, ...], min_per_hour: Decimal | None,
                 page: RoutePlan, ticket: RoutePlan) -> list[AlertingRule]:
@@ -429,8 +484,8 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
                 f"and\n{ids.series(N.slo_burn_rate(short_w))} > {factor}")
         if min_per_hour is not None and min_per_hour > 0:
             expr += f"\nand\n{ids.series(N.slo_total_rate(long_w))} * 3600 >= {number(min_per_hour)}"
-        labels = {**dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
-                  N.LABEL_SEVERITY: t.severity, N.LABEL_LONG_WINDOW: long_w, N.LABEL_TEAM: spec.owner}
+        labels = {**_user_labels(spec, slo, route), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
+                  N.LABEL_SEVERITY: route.severity_value, N.LABEL_LONG_WINDOW: long_w, **_team(spec)}
         annotations = {
             **{k: _escape_template(v) for k, v in route.annotations},
             "summary": f"Error budget of SLO {spec.service}/{slo.name} is burning too fast.",
@@ -442,14 +497,15 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
             "runbook_url": route.runbook_url,
             "dashboard": ctx.dashboard_url,
         }
-        alerts.append(AlertingRule(N.ALERT_BURN, expr, labels_of(labels), labels_of(annotations)))
+        alerts.append(AlertingRule(route.alert_name, expr, labels_of(labels), labels_of(annotations),
+                                   kind=N.ALERT_BURN))
     if page.enabled or ticket.enabled:
         route = ticket if ticket.enabled else page
-        severity = N.SEVERITY_TICKET if ticket.enabled else N.SEVERITY_PAGE
         base = format_duration(BASE_WINDOW)
-        labels = {**dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
-                  N.LABEL_SEVERITY: severity, N.LABEL_TEAM: spec.owner}
+        labels = {**_user_labels(spec, slo, route), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
+                  N.LABEL_SEVERITY: route.severity_value, **_team(spec)}
         annotations = {
+            **{k: _escape_template(v) for k, v in route.annotations},
             "summary": f"SLO {spec.service}/{slo.name} has no data.",
             "description": (f"No events of {spec.service}/{slo.name} have been recorded for {NO_DATA_FOR}: the "
                             f"application stopped reporting ({', '.join(sli.metrics)}), the scrape fails, or the "
@@ -458,7 +514,7 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
             "dashboard": ctx.dashboard_url,
         }
         alerts.append(AlertingRule(N.ALERT_NO_DATA, f"absent({ids.series(N.slo_total_rate(base))})",
-                                   labels_of(labels), labels_of(annotations), NO_DATA_FOR))
+                                   labels_of(labels), labels_of(annotations), NO_DATA_FOR, kind=N.ALERT_NO_DATA))
     return alerts
 
 
@@ -475,28 +531,28 @@ def _slo_rules(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, windows: tu
     for w in windows:
         text = format_duration(w)
         bad, total = ids.series(N.slo_bad_rate(text)), ids.series(N.slo_total_rate(text))
-        rules.append(RecordingRule(N.slo_error_ratio(text), f"{bad}\n/\n({total} > 0)\nor\n0 * {total}", ids.labels))
+        rules.append(RecordingRule(N.slo_error_ratio(text), f"{bad}\n/\n({total} > 0)\nor\n0 * {total}", ids.recorded))
     for w in windows:
         text = format_duration(w)
         rules.append(RecordingRule(N.slo_burn_rate(text), f"{ids.series(N.slo_error_ratio(text))} / {budget}",
-                                   ids.labels))
+                                   ids.recorded))
     window = format_duration(duration_seconds(slo.window))
     rules += [
-        RecordingRule(N.SLO_ERROR_RATIO_WINDOW, ids.series(N.slo_error_ratio(window)), ids.labels),
-        RecordingRule(N.SLO_TOTAL_RATE_WINDOW, ids.series(N.slo_total_rate(window)), ids.labels),
-        RecordingRule(N.SLO_BUDGET_REMAINING, f"1 - {ids.series(N.slo_error_ratio(window))} / {budget}", ids.labels),
+        RecordingRule(N.SLO_ERROR_RATIO_WINDOW, ids.series(N.slo_error_ratio(window)), ids.recorded),
+        RecordingRule(N.SLO_TOTAL_RATE_WINDOW, ids.series(N.slo_total_rate(window)), ids.recorded),
+        RecordingRule(N.SLO_BUDGET_REMAINING, f"1 - {ids.series(N.slo_error_ratio(window))} / {budget}", ids.recorded),
         RecordingRule(N.SLO_BUDGET_REMAINING_EVENTS,
                       f"({budget} - {ids.series(N.slo_error_ratio(window))})\n"
-                      f"* {ids.series(N.slo_total_rate(window))} * {duration_seconds(slo.window)}", ids.labels),
+                      f"* {ids.series(N.slo_total_rate(window))} * {duration_seconds(slo.window)}", ids.recorded),
         RecordingRule(N.SLO_BUDGET_REMAINING_OUTAGE,
                       f"{ids.series(N.SLO_BUDGET_REMAINING)} * {number(error_budget * duration_seconds(slo.window))}",
-                      ids.labels),
-        RecordingRule(N.SLO_OBJECTIVE, f"vector({number(_dec(slo.objective) / 100)})", ids.labels),
-        RecordingRule(N.SLO_ERROR_BUDGET, f"vector({budget})", ids.labels),
-        RecordingRule(N.SLO_WINDOW_SECONDS, f"vector({duration_seconds(slo.window)})", ids.labels),
+                      ids.recorded),
+        RecordingRule(N.SLO_OBJECTIVE, f"vector({number(_dec(slo.objective) / 100)})", ids.recorded),
+        RecordingRule(N.SLO_ERROR_BUDGET, f"vector({budget})", ids.recorded),
+        RecordingRule(N.SLO_WINDOW_SECONDS, f"vector({duration_seconds(slo.window)})", ids.recorded),
     ]
-    info = {**dict(ctx.spec.labels), N.LABEL_SERVICE: ctx.spec.service, N.LABEL_SLO: slo.name,
-            N.LABEL_TEAM: ctx.spec.owner, N.LABEL_OBJECTIVE: number(_dec(slo.objective)),
+    info = {**dict(ctx.spec.labels), **slo.labels, N.LABEL_SERVICE: ctx.spec.service, N.LABEL_SLO: slo.name,
+            **_team(ctx.spec), N.LABEL_OBJECTIVE: number(_dec(slo.objective)),
             N.LABEL_WINDOW: slo.window, N.LABEL_SLI_KIND: sli.kind}
     rules.append(RecordingRule(N.SLO_INFO, "vector(1)", labels_of(info)))
     return rules
@@ -520,7 +576,7 @@ def _tiers(spec: ServiceSpec, slo: SLO):
 
 def plan_slo(ctx: _Context, slo: SLO) -> SLOPlan:
     spec = ctx.spec
-    ids = slo_identity(spec.service, slo.name)
+    ids = slo_identity(spec.service, slo.name, labels_of(slo.labels) if slo.record_labels else ())
     window_s = duration_seconds(slo.window)
     objective = _dec(slo.objective)
     error_budget = (100 - objective) / 100
@@ -541,7 +597,7 @@ def plan_slo(ctx: _Context, slo: SLO) -> SLOPlan:
         error_budget=error_budget, window=slo.window, window_s=window_s, sli=sli, group_by=group_by,
         windows=tuple(format_duration(w) for w in windows), tiers=tiers, min_events_per_hour=min_per_hour,
         page=page, ticket=ticket, dashboard_url=ctx.dashboard_url,
-        rule_group=RuleGroup(N.slo_group(spec.service, slo.name), tuple(rules)),
+        rule_group=RuleGroup(N.slo_group(spec.service, slo.name), tuple(rules)), recorded_labels=ids.extra,
     )
 
 
@@ -552,6 +608,12 @@ def _budget_windows(window_s: int) -> tuple[int, int]:
     long_s = max(BUDGET_MIN_LONG, (window_s // BUDGET_LONG_FRACTION) // 60 * 60)
     short_s = max(BUDGET_MIN_SHORT, (long_s // BUDGET_SHORT_FRACTION) // 60 * 60)
     return long_s, short_s
+
+
+def _budget_severity(spec: ServiceSpec) -> str:
+    """Budget alerts are tickets, in the file's words for tickets."""
+    values = spec.alerting.severity_values if spec.alerting is not None else None
+    return values.ticket if values is not None else N.SEVERITY_TICKET
 
 
 def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[RecordingRule | AlertingRule]]:
@@ -589,7 +651,7 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
     unit = ctx.catalog.metrics[budget.metric].unit if budget.metric in ctx.catalog.metrics else ""
     what = f"{spec.service}/{budget.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in by)
     base_labels = {**dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service,
-                   N.LABEL_BUDGET: budget.name, N.LABEL_SEVERITY: N.SEVERITY_TICKET, N.LABEL_TEAM: spec.owner}
+                   N.LABEL_BUDGET: budget.name, N.LABEL_SEVERITY: _budget_severity(spec), **_team(spec)}
     extra = {k: _escape_template(v) for k, v in route.annotations}
     regression_events: str | None = None
     if route.enabled:
@@ -662,9 +724,10 @@ def plan_service(spec: ServiceSpec, source: str, catalog: Catalog, catalog_sourc
         groups.append(RuleGroup(N.budget_group(spec.service), tuple(budget_rules)))
     scope = tuple(sorted((k, tuple(sorted(_values(v)))) for k, v in spec.scope.items()))
     return ServicePlan(
-        service=spec.service, description=spec.description, owner=spec.owner, labels=labels_of(spec.labels),
+        service=spec.service, description=spec.description, owner=spec.owner or UNOWNED, labels=labels_of(spec.labels),
         scope=scope, source=source, catalog_source=catalog_source, grafana_url=spec.grafana_url,
         dashboard_uid=uid, dashboard_url=url, slos=slos, budgets=tuple(budgets), rule_groups=tuple(groups),
+        team=spec.owner,
     )
 
 

@@ -351,11 +351,20 @@ class _ServiceCheck:
 
     def slo(self, i: int, slo: SLO) -> None:
         path = ("slos", i)
+        ratio_typo = self.objective_as_ratio(slo.objective, path + ("objective",))
+        self.alert_labels(slo.labels, path + ("labels",))
+        if slo.record_labels:
+            for name in slo.labels:
+                if name in slo.group_by:
+                    self.r.error(path + ("labels", name), f"label {name!r} is also in group_by; with record_labels "
+                                 "it would overwrite the group's value on every recorded series",
+                                 "rename the label, or set record_labels: false", at_key=True)
         window_ok = self.window(slo.window, path + ("window",), "window")
         metrics = self.sli(slo, path + ("sli",))
         if metrics is not None:
             self.group_by(slo.group_by, metrics, path + ("group_by",), "group_by")
-        self.alerting(slo, path, window_ok)
+        # Tier arithmetic on a 0.995% objective would only repeat the mistake in other words.
+        self.alerting(slo, path, window_ok and not ratio_typo)
 
     def sli(self, slo: SLO, path: PathKey) -> list[str] | None:
         """Check the SLI; return the metrics it reads (None when they are not all known)."""
@@ -463,9 +472,7 @@ class _ServiceCheck:
     def alerting(self, slo: SLO, path: PathKey, window_ok: bool) -> None:
         alerting = slo.alerting
         if alerting is not None:
-            apath = path + ("alerting",)
-            self.route(alerting.page, apath + ("page",))
-            self.route(alerting.ticket, apath + ("ticket",))
+            self.shared_alerting(alerting, path + ("alerting",))
         if alerting is not None and alerting.tiers is not None:
             tiers, tpath, where = alerting.tiers, path + ("alerting", "tiers"), ""
             sound = self.tier_list(tiers, tpath)
@@ -579,6 +586,35 @@ class _ServiceCheck:
                                 " (a default tier scaled to the window)",
                                 "set `alerting.tiers` that fit the window, or use a window of days")
 
+    def objective_as_ratio(self, objective: float, path: PathKey) -> bool:
+        """`objective: 0.995` is the OpenSLO habit (a ratio); slokit reads percent, so it would mean 0.995%."""
+        if objective <= 1:
+            from slokit.promql import number
+
+            self.r.error(path, f"objective {objective:g} is a percentage here: {objective:g}% of events good",
+                         f"did you mean {number(Decimal(str(objective)) * 100)}? objective is written in percent, "
+                         "e.g. 99.5")
+            return True
+        return False
+
+    def shared_alerting(self, alerting, path: PathKey) -> None:
+        """What an `alerting:` block says for both severities."""
+        self.route(alerting.page, path + ("page",))
+        self.route(alerting.ticket, path + ("ticket",))
+        self.alert_labels(alerting.labels, path + ("labels",))
+        values = alerting.severity_values
+        if values is not None:
+            vpath = path + ("severity_values",)
+            for severity in ("page", "ticket"):
+                problem = label_value_problem(getattr(values, severity))
+                if problem:
+                    self.r.error(vpath + (severity,), f"severity value {getattr(values, severity)!r} {problem}",
+                                 "label values use letters, digits and _ . : @ / -")
+            if values.page == values.ticket:
+                self.r.error(vpath, f"page and ticket alerts would both say severity={values.page!r}",
+                             "give each tier its own word, e.g. {page: critical, ticket: warning}; routing and "
+                             "inhibition tell the tiers apart by it")
+
     def route(self, route: Route, path: PathKey) -> None:
         if route.runbook_url is not None:
             self.url(route.runbook_url, path + ("runbook_url",), "runbook_url")
@@ -629,6 +665,10 @@ class _ServiceCheck:
             self.window(budget.regression.offset, rpath + ("offset",), "offset")
         if budget.alerting is not None:
             self.route(budget.alerting, path + ("alerting",))
+            if budget.alerting.alert_name is not None:
+                self.r.error(path + ("alerting", "alert_name"), "a budget's alerts keep their names "
+                             "(SLOBudgetProjectedOverrun, SLOCostRegression)",
+                             "remove alert_name here; route on the `budget` label instead", at_key=True)
 
     # -- the whole file ---------------------------------------------------
 
@@ -637,8 +677,7 @@ class _ServiceCheck:
         self.alert_labels(spec.labels, ("labels",))
         self.url(spec.grafana_url, ("grafana_url",), "grafana_url")
         if spec.alerting is not None:
-            self.route(spec.alerting.page, ("alerting", "page"))
-            self.route(spec.alerting.ticket, ("alerting", "ticket"))
+            self.shared_alerting(spec.alerting, ("alerting",))
             self.file_tiers_sound = self.tier_list(spec.alerting.tiers or [], ("alerting", "tiers"))
         self.unique([s.name for s in spec.slos], "slos", "SLO name")
         self.unique([b.name for b in spec.budgets], "budgets", "budget name")

@@ -15,7 +15,7 @@ from typing import Callable
 
 from slokit import naming as N
 from slokit.plan import SLOPlan
-from slokit.promql import Matcher, equals, number
+from slokit.promql import Matcher, equals, number, one_of, regex_escape
 from slokit.render.grafana_layer import Link, Override, Panel, PromQuery, Step
 from slokit.render.grafana_queries import Filters, label_replace, legend, service_matcher
 
@@ -241,8 +241,11 @@ def status_expr(service: str, slos: tuple[SLOPlan, ...], filters: Filters) -> st
     remaining = filters.recorded(N.SLO_BUDGET_REMAINING, identity, groups)
     parts = [label_replace(f"({remaining} < bool {BUDGET_LOW}) + ({remaining} <= bool 0)", "part", "budget")]
     for severity, weight in ((N.SEVERITY_PAGE, STATUS_BREACHED), (N.SEVERITY_TICKET, STATUS_AT_RISK)):
-        alerts = filters.recorded(ALERTS, identity + (equals(ALERT_NAME, N.ALERT_BURN), FIRING,
-                                                      equals(N.LABEL_SEVERITY, severity)), groups)
+        # Alert names and severity words are the SLOs' own (renamed for existing routes).
+        routes = [s.page if severity == N.SEVERITY_PAGE else s.ticket for s in slos]
+        alerts = filters.recorded(ALERTS, identity + (
+            one_of(ALERT_NAME, sorted({r.alert_name for r in routes})), FIRING,
+            one_of(N.LABEL_SEVERITY, sorted({r.severity_value for r in routes}))), groups)
         parts.append(label_replace(f"{weight} * max by ({by}) ({alerts})", "part", severity))
     return f"max by ({by}) (\n  " + "\nor\n  ".join(parts) + "\n)"
 
@@ -252,7 +255,9 @@ def firing_expr(service: str, slos: tuple[SLOPlan, ...], filters: Filters) -> st
     groups = _group_labels(slos)
     identity = (service_matcher(service),)
     # Budget alerts (SLOBudgetProjectedOverrun, SLOCostRegression) carry no slo label: not SLO rows.
-    alerts = filters.recorded(ALERTS, identity + (Matcher(ALERT_NAME, "=~", "SLO.*"), FIRING,
+    renamed = sorted({r.alert_name for s in slos for r in (s.page, s.ticket)} - {N.ALERT_BURN})
+    names = "|".join(["SLO.*", *(regex_escape(n) for n in renamed)])
+    alerts = filters.recorded(ALERTS, identity + (Matcher(ALERT_NAME, "=~", names), FIRING,
                                                   Matcher(N.LABEL_SLO, "!=", "")), groups)
     ratio = filters.recorded(N.SLO_ERROR_RATIO_WINDOW, identity, groups)
     return f"count by ({', '.join((N.LABEL_SERVICE, N.LABEL_SLO, *groups))}) ({alerts})\nor\n0 * {ratio}"

@@ -312,6 +312,7 @@ class Alert:
     name: str
     labels: Labels  # without alertname
     annotations: Labels
+    kind: str = ""  # naming's default name of this kind of alert, whatever the rule calls it
 
 
 @dataclass
@@ -515,7 +516,7 @@ class ServiceModel:
     def _slo_alerts(self, src: _SLOSource, snap: Snapshot, totals: dict[str, dict[Labels, float]]) -> None:
         slo, t = src.plan, snap.t
         rules = [r for r in slo.rule_group.alerting_rules]
-        burn_rules = [r for r in rules if r.alert == N.ALERT_BURN]
+        burn_rules = [r for r in rules if r.what == N.ALERT_BURN]
         enabled = [tp for tp in slo.tiers if tp.enabled]
         assert len(burn_rules) == len(enabled), "one burn alert per enabled tier"
         identity = ((N.LABEL_SERVICE, slo.service), (N.LABEL_SLO, slo.name))
@@ -535,7 +536,7 @@ class ServiceModel:
                 active[key] = v
             self._alerts(snap, rule, identity, active)
         for rule in rules:
-            if rule.alert == N.ALERT_NO_DATA and N.ALERT_NO_DATA in self.alertnames:
+            if rule.what == N.ALERT_NO_DATA and N.ALERT_NO_DATA in self.alertnames:
                 present = snap.get(N.slo_total_rate(_duration_label(BASE_WINDOW)), slo.name)
                 self._alerts(snap, rule, identity, {} if present else {(): 1.0})
 
@@ -555,7 +556,7 @@ class ServiceModel:
                 annotations = {k: expand(v, series_labels, value, lambda q: self._query(snap, q))
                                for k, v in rule.annotations}
                 snap.firing.append(Alert(rule.alert, tuple(sorted(alert_labels.items())),
-                                         tuple(sorted(annotations.items()))))
+                                         tuple(sorted(annotations.items())), rule.what))
         for state_key in [k for k in self.alert_states if k[0] == rule.alert + "\0" + rule.expr and k not in seen]:
             del self.alert_states[state_key]
 
@@ -595,7 +596,7 @@ class ServiceModel:
         self._record(snap, N.BUDGET_REMAINING, b.name,
                      {k: 1 - v / limit for k, v in snap.get(N.BUDGET_USED_WINDOW, b.name).items()})
         identity = ((N.LABEL_BUDGET, b.name), (N.LABEL_SERVICE, b.service))
-        rules = {r.alert: r for r in self._budget_rules(b)}
+        rules = {r.what: r for r in self._budget_rules(b)}
         if N.ALERT_BUDGET_OVERRUN in rules and N.ALERT_BUDGET_OVERRUN in self.alertnames:
             active = {k: v * b.window_s for k, v in usage[long_s].items()
                       if _Compare.gt(v * b.window_s, limit) and k in usage[short_s]

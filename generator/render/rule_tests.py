@@ -589,14 +589,17 @@ def _selector(record: str, service: str) -> str:
 def _value_tests(snap: Snapshot, service: ServicePlan, records: tuple[str, ...], names: set[str],
                  eval_time: str) -> list[dict[str, Any]]:
     tests = []
+    extra = {slo.name: dict(slo.recorded_labels) for slo in service.slos}
     for record in records:
         samples = []
         for (rec, name), groups in sorted(snap.values.items()):
             if rec != record or name not in names:
                 continue
-            ident = N.LABEL_SLO if record.startswith("slo:") else N.LABEL_BUDGET
+            is_slo = record.startswith("slo:")
+            ident = N.LABEL_SLO if is_slo else N.LABEL_BUDGET
             for key, v in groups.items():
-                labels = {N.LABEL_SERVICE: service.service, ident: name, **dict(key)}
+                labels = {**(extra.get(name, {}) if is_slo else {}), N.LABEL_SERVICE: service.service, ident: name,
+                          **dict(key)}
                 samples.append({"labels": _labels_text(labels), "value": round_to(v, ROUND_TO)})
         if not samples:
             continue
@@ -606,7 +609,16 @@ def _value_tests(snap: Snapshot, service: ServicePlan, records: tuple[str, ...],
     return tests
 
 
-def _alert_tests(snap: Snapshot, alertnames: tuple[str, ...], eval_time: str) -> list[dict[str, Any]]:
+def _alert_names(service: ServicePlan, kinds: tuple[str, ...]) -> list[str]:
+    """The names the service's rules give the alerts of `kinds` (users may rename burn-rate alerts)."""
+    names: list[str] = []
+    for kind in kinds:
+        found = sorted({r.alert for g in service.rule_groups for r in g.alerting_rules if r.what == kind}) or [kind]
+        names += [n for n in found if n not in names]
+    return names
+
+
+def _alert_tests(snap: Snapshot, alertnames: list[str], eval_time: str) -> list[dict[str, Any]]:
     tests = []
     for name in alertnames:
         firing = sorted((a for a in snap.firing if a.name == name), key=lambda a: a.labels)
@@ -620,7 +632,7 @@ def _alerts_expr_tests(snap: Snapshot, names: set[str], alertnames: tuple[str, .
     """For services with SLOs the model cannot feed: ALERTS of the modelled SLOs only."""
     tests = []
     for slo in sorted(names):
-        firing = [a for a in snap.firing if a.name in alertnames and dict(a.labels).get(N.LABEL_SLO) == slo]
+        firing = [a for a in snap.firing if a.kind in alertnames and dict(a.labels).get(N.LABEL_SLO) == slo]
         samples = [{"labels": _labels_text({"__name__": "ALERTS", "alertname": a.name, "alertstate": "firing",
                                             **dict(a.labels)}), "value": 1} for a in firing]
         tests.append({"expr": f'ALERTS{{alertstate="firing", service="{service}", slo="{slo}"}}',
@@ -643,7 +655,7 @@ def _group_yaml(scenario: Scenario, snaps: dict[int, Snapshot], service: Service
             expr_tests += _alerts_expr_tests(snap, {i.slo.name for i in inputs.slos}, check.alertnames,
                                              service.service, eval_time)
         else:
-            alert_tests += _alert_tests(snap, check.alertnames, eval_time)
+            alert_tests += _alert_tests(snap, _alert_names(service, check.alertnames), eval_time)
         expr_tests += _value_tests(snap, service, check.records, modelled, eval_time)
         expr_tests += [{"expr": e, "eval_time": eval_time, "exp_samples": s} for e, s in check.extra_exprs]
     group: dict[str, Any] = {

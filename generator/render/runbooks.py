@@ -115,7 +115,9 @@ def _alert_rows(slo: SLOPlan) -> list[str]:
     for t in slo.tiers:
         r = tier_row(t)
         state = "" if r.enabled else " (disabled)"
-        rows.append(f"| `{N.ALERT_BURN}` long_window={r.long_window} | {r.severity}{state} | burn rate over "
+        route = slo.page if t.severity == N.SEVERITY_PAGE else slo.ticket
+        word = r.severity if route.severity_value == r.severity else f"{r.severity} (`severity={route.severity_value}`)"
+        rows.append(f"| `{route.alert_name}` long_window={r.long_window} | {word}{state} | burn rate over "
                     f"{r.burn_factor} on {r.long_window} and {r.short_window} (error ratio over {r.error_ratio}) | "
                     f"{r.budget_percent} | " + " | ".join(r.detection) + " |")
     if slo.page.enabled or slo.ticket.enabled:
@@ -185,7 +187,8 @@ def render_service(service: ServicePlan, catalog: Catalog) -> str:
     lines = [f"<!-- {header[0]} {header[1]} -->", "", f"# Runbook: {service.service}", ""]
     lines += [f"{service.description} Owner: `{service.owner}`. Dashboard: "
               f"[{service.dashboard_uid}]({service.dashboard_url}).", ""]
-    lines += [f"Every alert of this service carries `service=\"{service.service}\"` and `team=\"{service.owner}\"`; "
+    team = f" and `team=\"{service.owner}\"`" if service.team else ""
+    lines += [f"Every alert of this service carries `service=\"{service.service}\"`{team}; "
               "burn-rate alerts also `slo`, `severity` (page or ticket) and `long_window` (the tier). A page "
               "means the budget goes within hours or days; a ticket means it is on course to run out within the "
               "SLO window. See docs/alerting.md for how the alerts are built.", ""]
