@@ -1,8 +1,8 @@
 """How much of the dashboards grafanalib writes, and how much slokit's layer rewrites.
 
 For every dashboard `slokit generate` renders for slos/, compares grafanalib's
-own JSON (grafana_layer.build(...).to_json_data()) with the final JSON
-(grafana_layer.to_json). Counts leaves (scalars and empty containers, by
+own JSON (dashboard_json.build(...).to_json_data()) with the final JSON
+(dashboard_json.to_json). Counts leaves (scalars and empty containers, by
 JSON path): kept unchanged, changed, dropped, and added by the layer. Prints
 the counts and ratios; no assertion (this is evidence for the note, not a test).
 
@@ -20,10 +20,10 @@ from grafanalib._gen import DashboardEncoder
 
 from slokit.plan import build_plan
 from slokit.project import load_project
-from slokit.render import grafana_layer as L
-from slokit.render.grafana_cost import cost_dashboard
-from slokit.render.grafana_overview import overview_dashboard
-from slokit.render.grafana_service import service_dashboard
+from slokit.render.grafana import dashboard_json as L
+from slokit.render.grafana.cost_dashboard import cost_dashboard
+from slokit.render.grafana.overview_dashboard import overview_dashboard
+from slokit.render.grafana.service_dashboard import service_dashboard
 
 
 def leaves(value: Any, path: tuple = ()) -> Iterator[tuple[tuple, Any]]:

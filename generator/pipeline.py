@@ -14,7 +14,8 @@ Renderer = Callable[[ProjectPlan], dict[str, str]]
 
 def renderers() -> list[Renderer]:
     """The backends, each turning the plan into {relative path: text}."""
-    from slokit.render import grafana, prometheus_rules, provisioning, rule_tests, runbooks
+    from slokit.render import grafana, prometheus_rules, rule_tests, runbooks
+    from slokit.render.grafana import provisioning
 
     return [prometheus_rules.render, rule_tests.render, grafana.render, provisioning.render, runbooks.render]
 

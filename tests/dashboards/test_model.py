@@ -17,7 +17,7 @@ import json
 import pytest
 from grafanalib._gen import DashboardEncoder
 
-from slokit.render import grafana_layer as L
+from slokit.render.grafana import dashboard_json as L
 
 from .harness import dashboards
 from .model_check import model_problems, typed_problems

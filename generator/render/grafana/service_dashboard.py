@@ -14,14 +14,14 @@ from __future__ import annotations
 from slokit import naming as N
 from slokit.model import Catalog
 from slokit.plan import ServicePlan
-from slokit.render import grafana_signals as S
-from slokit.render.grafana_budget import budget_panels
-from slokit.render.grafana_common import TAG, VARIABLE_LABELS, datasource_variable, description, label_variables
-from slokit.render.grafana_layer import Annotation, Dashboard, DashboardLink, Panel, Row, Variable
-from slokit.render.grafana_panels import Context, change_annotation_exprs, middle_rows
-from slokit.render.grafana_queries import Filters, legend
-from slokit.render.grafana_slo import slo_panels, sli_word
-from slokit.render.grafana_traces import debug_panels
+from slokit.render.grafana import signals as S
+from slokit.render.grafana.budget_panels import budget_panels
+from slokit.render.grafana.shared import TAG, VARIABLE_LABELS, datasource_variable, description, label_variables
+from slokit.render.grafana.dashboard_json import Annotation, Dashboard, DashboardLink, Panel, Row, Variable
+from slokit.render.grafana.signal_panels import Context, change_annotation_exprs, middle_rows
+from slokit.render.grafana.queries import Filters, legend
+from slokit.render.grafana.slo_panels import slo_panels, sli_word
+from slokit.render.grafana.trace_panels import debug_panels
 
 def filters_for(service: ServicePlan, variables: tuple[Variable, ...]) -> Filters:
     labels = tuple(v.name for v in variables if v.name in VARIABLE_LABELS)

@@ -15,11 +15,11 @@ from __future__ import annotations
 from slokit import naming as N
 from slokit.plan import ProjectPlan
 from slokit.promql import Matcher, Selector
-from slokit.render import grafana_signals as S
-from slokit.render.grafana_budget import budget_panels, regression_panel
-from slokit.render.grafana_layer import Dashboard, DashboardLink, Override, Panel, PromQuery, Row, Step, Variable
-from slokit.render.grafana_queries import Filters, increase, legend, quantile, rate, ratio, variable_matcher
-from slokit.render.grafana_common import TAG, datasource_variable, description, label_variables
+from slokit.render.grafana import signals as S
+from slokit.render.grafana.budget_panels import budget_panels, regression_panel
+from slokit.render.grafana.dashboard_json import Dashboard, DashboardLink, Override, Panel, PromQuery, Row, Step, Variable
+from slokit.render.grafana.queries import Filters, increase, legend, quantile, rate, ratio, variable_matcher
+from slokit.render.grafana.shared import TAG, datasource_variable, description, label_variables
 
 USD = "currencyUSD"
 DAY = "1d"

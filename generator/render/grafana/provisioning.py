@@ -22,7 +22,7 @@ from typing import Any
 
 from slokit import naming as N
 from slokit.plan import ProjectPlan
-from slokit.render import grafana_signals as S
+from slokit.render.grafana import signals as S
 from slokit.render.common import dump_yaml, yaml_header
 
 # Where the demo stack (stack/docker-compose.yml) mounts the repository's

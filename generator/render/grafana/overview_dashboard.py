@@ -11,12 +11,12 @@ from __future__ import annotations
 from slokit import naming as N
 from slokit.plan import ProjectPlan, ServicePlan
 from slokit.promql import Selector
-from slokit.render.grafana_layer import (
+from slokit.render.grafana.dashboard_json import (
     Dashboard, DashboardLink, Link, Override, Panel, PromQuery, Row, ValueText, Variable,
 )
-from slokit.render.grafana_queries import Filters, variable_matcher
-from slokit.render.grafana_common import TAG, datasource_variable, description
-from slokit.render.grafana_slo import (
+from slokit.render.grafana.queries import Filters, variable_matcher
+from slokit.render.grafana.shared import TAG, datasource_variable, description
+from slokit.render.grafana.slo_panels import (
     AMBER, BURN_UNIT, GREEN, RED, STATUS_AT_RISK, STATUS_BREACHED, STATUS_OK, budget_events_left_expr,
     budget_steps, budget_time_left_expr, burn_table_expr, firing_expr, objective_expr, of_service, sli_expr,
     status_expr,

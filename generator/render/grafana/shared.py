@@ -5,10 +5,10 @@ from __future__ import annotations
 from slokit import naming as N
 from slokit.plan import ServicePlan
 from slokit.promql import Selector, one_of
-from slokit.render import grafana_signals as S
+from slokit.render.grafana import signals as S
 from slokit.render.common import header_lines
-from slokit.render.grafana_layer import Variable
-from slokit.render.grafana_queries import variable_matcher
+from slokit.render.grafana.dashboard_json import Variable
+from slokit.render.grafana.queries import variable_matcher
 
 TAG = "slokit"
 # Labels with a template variable on service dashboards, in display order.

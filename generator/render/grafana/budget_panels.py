@@ -5,8 +5,8 @@ from __future__ import annotations
 from slokit import naming as N
 from slokit.plan import REGRESSION_WINDOW, BudgetPlan
 from slokit.promql import number
-from slokit.render.grafana_layer import Override, Panel, PromQuery, Step
-from slokit.render.grafana_queries import Filters, legend
+from slokit.render.grafana.dashboard_json import Override, Panel, PromQuery, Step
+from slokit.render.grafana.queries import Filters, legend
 from slokit.windows import format_duration
 
 GREEN, AMBER, RED = "green", "orange", "red"

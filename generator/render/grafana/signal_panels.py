@@ -3,7 +3,7 @@
 Traffic and errors, latency (TTFT, time per output token, total) at p50/p95/p99
 by feature and model, tokens and cache, decode rate, retrieval and tools,
 quality, and the change strip. A panel is drawn only when the catalog has its
-metric (see grafana_signals); it groups by the labels the catalog gives that
+metric (see signals); it groups by the labels the catalog gives that
 metric, so a catalog without `feature` on a histogram simply gets per-model
 lines.
 """
@@ -15,11 +15,11 @@ from decimal import Decimal
 
 from slokit.plan import ServicePlan
 from slokit.promql import Matcher
-from slokit.render import grafana_signals as S
-from slokit.render import grafana_traces as T
-from slokit.render.grafana_layer import Link, Panel, PromQuery, Row, Step, ValueText
-from slokit.render.grafana_queries import Filters, legend, quantile, rate, ratio
-from slokit.render.grafana_signals import Metric, Signals
+from slokit.render.grafana import signals as S
+from slokit.render.grafana import trace_panels as T
+from slokit.render.grafana.dashboard_json import Link, Panel, PromQuery, Row, Step, ValueText
+from slokit.render.grafana.queries import Filters, legend, quantile, rate, ratio
+from slokit.render.grafana.signals import Metric, Signals
 
 QUANTILES = (0.5, 0.95, 0.99)
 TOKENS_PER_SECOND = "suffix: tok/s"

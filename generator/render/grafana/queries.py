@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from slokit import naming as N
 from slokit.plan import BudgetPlan, SLOPlan
 from slokit.promql import Matcher, Selector, aggregate, equals, one_of
-from slokit.render.grafana_signals import Metric
+from slokit.render.grafana.signals import Metric
 
 RATE_INTERVAL = "$__rate_interval"
 RANGE = "$__range"

@@ -16,8 +16,8 @@ from typing import Callable
 from slokit import naming as N
 from slokit.plan import SLOPlan
 from slokit.promql import Matcher, equals, number, one_of, regex_escape
-from slokit.render.grafana_layer import Link, Override, Panel, PromQuery, Step
-from slokit.render.grafana_queries import Filters, label_replace, legend, service_matcher
+from slokit.render.grafana.dashboard_json import Link, Override, Panel, PromQuery, Step
+from slokit.render.grafana.queries import Filters, label_replace, legend, service_matcher
 
 # Display thresholds (colours only; alerting is the rules' business).
 BUDGET_LOW = 0.25

@@ -18,8 +18,8 @@ from slokit import naming as N
 from slokit.model import Catalog
 from slokit.plan import ServicePlan
 from slokit.promql import number, regex_escape
-from slokit.render import grafana_signals as S
-from slokit.render.grafana_layer import TEMPO_TYPE, Link, Panel, TraceQuery
+from slokit.render.grafana import signals as S
+from slokit.render.grafana.dashboard_json import TEMPO_TYPE, Link, Panel, TraceQuery
 
 SLOW, FAILED, EXPENSIVE = "slow", "failed", "expensive"
 FEATURE_ATTRIBUTE = "span.app.llm.feature"
