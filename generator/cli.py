@@ -263,3 +263,13 @@ def explain(target: str | None, paths: tuple[Path, ...], catalog: Path | None) -
     except UnknownTarget as exc:
         raise click.BadParameter(str(exc), param_hint="TARGET") from None
     click.echo(text, nl=False)
+
+
+def _register() -> None:
+    # Front ends over the same model and plan live in modules of their own.
+    from slokit.importers.command import import_group
+
+    main.add_command(import_group)
+
+
+_register()

@@ -327,3 +327,59 @@ def parse_bytes(raw: bytes, display: str) -> Source:
                                       f"at offset {exc.start} cannot be decoded",
                                       "save the file as UTF-8")]) from None
     return parse_yaml(text, display)
+
+
+def parse_documents(text: str, path: str) -> list[Source]:
+    """Every YAML document of a multi-document file (`---`), each with its own positions.
+
+    Importers read other tools' files, where several documents per file are
+    the norm (Kubernetes objects, OpenSLO bundles); slokit's own files stay
+    one document each. Empty documents are skipped; the same strictness as
+    `parse_yaml` applies otherwise.
+    """
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    loader = None
+    sources: list[Source] = []
+    diags: list[Diagnostic] = []
+    try:
+        loader = _Loader(text)
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "null"):
+                continue
+            builder = _Builder(path)
+            data = builder.build(node, ())
+            diags += builder.diags
+            sources.append(Source(path=path, data=data, positions=builder.positions,
+                                  key_positions=builder.key_positions))
+    except _Reject as exc:
+        raise SlokitError([Diagnostic(path, *_mark(exc.mark), exc.message, exc.hint)]) from None
+    except yaml.MarkedYAMLError as exc:
+        raise SlokitError([_syntax_error(exc, text, path)]) from None
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        raise SlokitError([Diagnostic(path, 1, 1, f"YAML error: {exc}")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    if diags:
+        raise SlokitError(diags)
+    return sources
+
+
+def read_documents(file: Path, display: str | None = None) -> list[Source]:
+    """`parse_documents` of a file, with the size and encoding checks of `read_yaml`."""
+    display = display or str(file)
+    try:
+        with open(file, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SlokitError([Diagnostic(display, 1, 1, f"cannot read file: {exc.strerror}")]) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise SlokitError([Diagnostic(display, 1, 1, "file is larger than 1 MiB", "split it")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SlokitError([Diagnostic(display, 1, 1, f"file is not UTF-8 (byte offset {exc.start})",
+                                      "save the file as UTF-8")]) from None
+    return parse_documents(text, display)

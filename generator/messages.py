@@ -174,7 +174,11 @@ _RANGES = {
 
 _VALUE_ERROR_HINTS = {
     "a ratio SLI has exactly one of": "write `good:` (successes) or `bad:` (failures), plus `total:`",
-    "a raw SLI has exactly one of": "write `good:` (successes) or `bad:` (failures), plus `total:`",
+    "a raw SLI has exactly one of": "write `good:` (successes) or `bad:` (failures), plus `total:`; or one "
+                                    "`error_ratio:` expression",
+    "a raw SLI with `good` or `bad` needs": "add `total:`, the rate of all events",
+    "a raw SLI with `error_ratio` has no": "error_ratio is the whole SLI: remove good, bad and total, or "
+                                          "remove error_ratio",
     "a threshold SLI has exactly one of": "write `le: 1` (good when at most 1) or `gt: 0.8` (good when above 0.8)",
     "an SLI has exactly one of": "ratio for counters, threshold for a histogram bucket bound, raw for PromQL",
     "a label declares exactly one of": "use `values: [...]` for a known set, or `max_cardinality: N` for an open "

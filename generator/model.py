@@ -178,17 +178,30 @@ class ThresholdSLI(Strict):
 class RawSLI(Strict):
     """Escape hatch: PromQL per-second rate expressions with `{{window}}` as the range.
 
-    The generator wraps each in `sum by (<group_by>) (...)`.
+    The generator wraps each in `sum by (<group_by>) (...)`. `error_ratio`
+    (Sloth's `error_ratio_query`) is one expression for the share of bad
+    events instead of `good`/`bad` over `total`.
     """
 
     good: Text | None = Field(default=None, description="PromQL rate of good events, with [{{window}}] as the range.")
     bad: Text | None = Field(default=None, description="PromQL rate of bad events, with [{{window}}] as the range.")
-    total: Text = Field(description="PromQL rate of all events, e.g. rate(llm_requests_total[{{window}}]).")
+    total: Text | None = Field(
+        default=None, description="PromQL rate of all events, e.g. rate(llm_requests_total[{{window}}]); "
+        "required with good or bad.")
+    error_ratio: Text | None = Field(
+        default=None, description="PromQL error ratio (0-1) over [{{window}}], instead of good/bad and total "
+        "(Sloth's error_ratio_query).")
 
     @model_validator(mode="after")
     def _good_xor_bad(self) -> "RawSLI":
+        if self.error_ratio is not None:
+            if self.good is not None or self.bad is not None or self.total is not None:
+                raise ValueError("a raw SLI with `error_ratio` has no `good`, `bad` or `total`")
+            return self
         if (self.good is None) == (self.bad is None):
-            raise ValueError("a raw SLI has exactly one of `good` or `bad`")
+            raise ValueError("a raw SLI has exactly one of `good`, `bad` or `error_ratio`")
+        if self.total is None:
+            raise ValueError("a raw SLI with `good` or `bad` needs `total`")
         return self
 
 

@@ -147,6 +147,9 @@ class SLIPlan:
     metrics: tuple[str, ...]  # catalog metrics the SLI reads (for dashboards and docs)
     threshold: str | None = None  # e.g. "<= 1" or "> 0.8", for threshold SLIs
     unit: str | None = None  # the histogram's unit, for threshold SLIs
+    # A raw SLI given as one error-ratio expression: its "events" are ratios,
+    # not per-second rates (traffic guards and event counts mean nothing).
+    error_ratio: bool = False
 
     @property
     def threshold_bound(self) -> Decimal | None:
@@ -384,18 +387,26 @@ def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
                        ctx.catalog.metrics[t.metric].unit)
     raw = sli.raw
     assert raw is not None
-    events, expr = ("good", raw.good) if raw.good is not None else ("bad", raw.bad)
     from slokit.validate import parse_selectors, resolve_series
 
     metrics: set[str] = set()
-    for text in (expr, raw.total):
+    for text in (raw.good, raw.bad, raw.total, raw.error_ratio):
         parsed = parse_selectors((text or "").replace("{{window}}", "5m"))
         if isinstance(parsed, list):
             for name, _ in parsed:
                 if name:
                     base, _series = resolve_series(name, ctx.catalog)
                     metrics.add(base or name)
-    return SLIPlan("raw", events, expr or "", raw.total, tuple(sorted(metrics)))
+    if raw.error_ratio is not None:
+        # One error-ratio series per group: bad "events" are the ratio, total
+        # "events" count 1 per non-NaN ratio, so bad / total is the (mean) ratio
+        # and the longer windows average it over time, as Sloth does. A NaN
+        # ratio (no traffic) drops out of both.
+        ratio = f"({raw.error_ratio})"
+        return SLIPlan("raw", "bad", f"{ratio} >= 0", f"{ratio} >= bool 0", tuple(sorted(metrics)),
+                       error_ratio=True)
+    events, expr = ("good", raw.good) if raw.good is not None else ("bad", raw.bad)
+    return SLIPlan("raw", events, expr or "", raw.total or "", tuple(sorted(metrics)))
 
 
 def _rate(sli: SLIPlan, query: str, window: str, group_by: tuple[str, ...]) -> str:

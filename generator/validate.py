@@ -410,7 +410,7 @@ class _ServiceCheck:
     def raw(self, raw: RawSLI, path: PathKey) -> list[str] | None:
         metrics: list[str] = []
         ok = True
-        for role in ("good", "bad", "total"):
+        for role in ("good", "bad", "total", "error_ratio"):
             expr = getattr(raw, role)
             if expr is None:
                 continue
