@@ -360,6 +360,7 @@ class _ServiceCheck:
                                  "it would overwrite the group's value on every recorded series",
                                  "rename the label, or set record_labels: false", at_key=True)
         window_ok = self.window(slo.window, path + ("window",), "window")
+        self.guard_on_ratio(slo, path)
         metrics = self.sli(slo, path + ("sli",))
         if metrics is not None:
             self.group_by(slo.group_by, metrics, path + ("group_by",), "group_by")
@@ -585,6 +586,17 @@ class _ServiceCheck:
             self.burn_below_one(t.severity, float(t.budget_percent), t.long_window, path + ("window",), slo,
                                 " (a default tier scaled to the window)",
                                 "set `alerting.tiers` that fit the window, or use a window of days")
+
+    def guard_on_ratio(self, slo: SLO, path: PathKey) -> None:
+        """An `error_ratio` SLI counts no events, so a minimum-traffic guard would compare ratios with events."""
+        if slo.sli.raw is None or slo.sli.raw.error_ratio is None:
+            return
+        for where, alerting in ((path + ("alerting",), slo.alerting), (("alerting",), self.spec.alerting)):
+            if alerting is not None and alerting.min_events_per_hour:
+                self.r.error(where + ("min_events_per_hour",), f"SLO {slo.name!r} has an error_ratio SLI, which "
+                             "counts no events: min_events_per_hour cannot apply to it",
+                             "write the SLI as bad (or good) and total rates, or drop the guard")
+                return
 
     def objective_as_ratio(self, objective: float, path: PathKey) -> bool:
         """`objective: 0.995` is the OpenSLO habit (a ratio); slokit reads percent, so it would mean 0.995%."""

@@ -20,7 +20,7 @@ from slokit.validate import LABEL_VALUE_PATTERN, RESERVED_ALERT_LABELS, forbidde
 GO_WINDOW = re.compile(r"\{\{\s*\.window\s*\}\}")
 # Label values a typed selector can carry as written (a regex alternative such
 # as 500|502 is a list of exact values; 5.. is a pattern and stays raw).
-_LITERAL = re.compile(r"^[A-Za-z0-9_:@/-]+$")
+_LITERAL = re.compile(r"^[A-Za-z0-9_:@/-]+(?:\.[0-9]+)?$")
 # Cap proposed for labels whose values the queries only match by pattern.
 REVIEW_CAP = 100
 DEFAULT_REVIEW_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -177,6 +177,58 @@ def _unwrap_sum(ast):
         while isinstance(ast, p.ParenExpr):
             ast = ast.expr
     return ast
+
+
+def _rate_typed(ast) -> Typed | None:
+    """The selector of `[sum(]rate(selector[window])[)]`, when its matchers are typeable."""
+    import promql_parser as p
+
+    inner = _unwrap_sum(ast)
+    if (isinstance(inner, p.Call) and inner.func.name == "rate" and len(inner.args) == 1
+            and isinstance(inner.args[0], p.MatrixSelector)):
+        return _typed(inner.args[0].vector_selector)
+    return None
+
+
+@dataclass(frozen=True)
+class Latency:
+    """`count - bucket{le=b}` over `count`: the share of a histogram's observations above b."""
+
+    metric: str
+    le: float
+    match: dict
+
+
+def latency_errors(error_query: str, total_query: str) -> Latency | None:
+    """Sloth's latency idiom `sum(rate(h_count[w])) - sum(rate(h_bucket{le="b"}[w]))` over
+    `sum(rate(h_count[w]))`, as a threshold SLI on histogram h (good when <= b)."""
+    import promql_parser as p
+
+    try:
+        err = p.parse(error_query.replace("{{window}}", "5m"))
+        total = p.parse(total_query.replace("{{window}}", "5m"))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException:
+        return None
+    while isinstance(err, p.ParenExpr):
+        err = err.expr
+    if not isinstance(err, p.BinaryExpr) or str(err.op) != "-" or err.modifier is not None:
+        return None
+    count, bucket, whole = _rate_typed(err.lhs), _rate_typed(err.rhs), _rate_typed(total)
+    if count is None or bucket is None or whole is None or "le" not in bucket.match:
+        return None
+    if not (count.metric.endswith("_count") and bucket.metric.endswith("_bucket")):
+        return None
+    base = count.metric.removesuffix("_count")
+    match = {k: v for k, v in bucket.match.items() if k != "le"}
+    if bucket.metric.removesuffix("_bucket") != base or whole != count or count.match != match:
+        return None
+    try:
+        le = float(bucket.match["le"]) if isinstance(bucket.match["le"], str) else None
+    except ValueError:
+        return None
+    return Latency(base, le, match) if le is not None else None
 
 
 def analyse(query: str) -> Query:
@@ -341,3 +393,17 @@ def _quote(text: str) -> str:
     import json
 
     return json.dumps(str(text), ensure_ascii=False)
+
+
+def unfireable_severities(objective: float, window: str = "30d") -> list[str]:
+    """Severities whose default tiers can never fire at `objective` (they need an error ratio over 100%).
+
+    slokit rejects such an SLO (Sloth would generate alerts that stay silent);
+    importers turn the severity off instead, with a warning.
+    """
+    from slokit.model import duration_seconds
+    from slokit.windows import resolve_tiers
+
+    budget = (100 - objective) / 100
+    dead = {t.severity for t in resolve_tiers(duration_seconds(window), None) if float(t.burn_factor) * budget > 1}
+    return sorted(dead)

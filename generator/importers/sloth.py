@@ -20,6 +20,8 @@ from typing import Any
 
 from slokit.importers.common import (
     CatalogBuilder,
+    Typed,
+    latency_errors,
     Warnings,
     analyse,
     go_window,
@@ -29,6 +31,7 @@ from slokit.importers.common import (
     label_value_ok,
     reserved_label,
     slug,
+    unfireable_severities,
 )
 from slokit.load import PathKey, Source
 
@@ -197,6 +200,12 @@ def _slo(out: SlothImport, doc: Source, slo: dict, path: PathKey, keys: Keys,
         result["labels"] = labels
         result["record_labels"] = True
     alerting = _alerting(w, doc, slo.get("alerting") or {}, path + ("alerting",), keys)
+    for severity in unfireable_severities(float(objective), SLOTH_WINDOW):
+        if alerting.get(severity, {}).get("enabled") is not False:
+            w.add(doc, path + ("objective",), f"with objective {objective}% the {severity} alerts (Sloth's and "
+                  "slokit's default tiers) could never fire; they are turned off",
+                  "set alerting.tiers with smaller budget shares or longer windows")
+            alerting.setdefault(severity, {})["enabled"] = False
     if alerting:
         result["alerting"] = alerting
     return result
@@ -216,6 +225,11 @@ def _sli(out: SlothImport, doc: Source, sli: dict, path: PathKey, keys: Keys) ->
         total = _query(out, doc, events.get(keys.total_query), epath + (keys.total_query,))
         if bad is None or total is None:
             return None
+        latency = latency_errors(bad, total)
+        if latency is not None:
+            out.catalog.add_typed(Typed(latency.metric, latency.match), "histogram", latency.le)
+            return {"threshold": {"metric": latency.metric, "le": _int_if_whole(latency.le),
+                                  **({"match": latency.match} if latency.match else {})}}
         b, t = analyse(bad), analyse(total)
         if b.typed is not None and t.typed is not None and b.typed.metric.endswith("_total") \
                 and t.typed.metric.endswith("_total"):
@@ -229,6 +243,10 @@ def _sli(out: SlothImport, doc: Source, sli: dict, path: PathKey, keys: Keys) ->
         return None if query is None else {"raw": {"error_ratio": query}}
     w.add(doc, path, "the SLI has none of events, raw or plugin; SLO skipped")
     return None
+
+
+def _int_if_whole(x: float) -> float | int:
+    return int(x) if float(x).is_integer() else x
 
 
 def _selector(typed) -> dict:
