@@ -86,7 +86,13 @@ def import_group() -> None:
 @files_argument
 @out_option
 def sloth(files: tuple[Path, ...], out_dir: Path) -> None:
-    """Sloth `prometheus/v1` specs and `PrometheusServiceLevel` objects (several per file)."""
+    """Sloth `prometheus/v1` specs and `PrometheusServiceLevel` objects (several per file).
+
+    \b
+    Examples:
+      slokit import sloth sloth/checkout.yaml
+      slokit import sloth k8s/*.yaml --out imported/
+    """
     from slokit.importers.sloth import import_documents
 
     run_import("sloth", files, out_dir, import_documents)
@@ -96,7 +102,16 @@ def sloth(files: tuple[Path, ...], out_dir: Path) -> None:
 @files_argument
 @out_option
 def openslo(files: tuple[Path, ...], out_dir: Path) -> None:
-    """OpenSLO v1 SLO, SLI, AlertPolicy, AlertCondition, DataSource (and Service) documents."""
+    """OpenSLO v1 SLO, SLI, AlertPolicy, AlertCondition, DataSource (and Service) documents.
+
+    Pass every file that defines a referenced SLI, AlertPolicy, AlertCondition
+    or DataSource.
+
+    \b
+    Examples:
+      slokit import openslo openslo.yaml
+      slokit import openslo slos.yaml slis.yaml policies.yaml --out imported/
+    """
     from slokit.importers.openslo import import_documents
 
     run_import("openslo", files, out_dir, import_documents)
