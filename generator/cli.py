@@ -37,14 +37,27 @@ def report(exc: SlokitError) -> None:
     sys.exit(EXIT_INVALID)
 
 
+def inputs(paths: tuple[Path, ...], catalog: Path | None):
+    """PATHs and --catalog as given, else from slokit.yaml, else slos/ (errors in slokit.yaml exit 1)."""
+    from slokit.config import resolve_inputs
+
+    try:
+        found = resolve_inputs(paths, catalog)
+    except SlokitError as exc:
+        report(exc)
+    if not found.paths:
+        command = click.get_current_context().info_name
+        raise click.UsageError(f"no PATH given, no slokit.yaml and no slos/ directory here; pass the SLO files or "
+                               f"their directory, e.g. `slokit {command} specs/`, or run `slokit init`")
+    return found
+
+
 def load(paths: tuple[Path, ...], catalog: Path | None):
     from slokit.project import load_project
 
-    if not paths and not Path("slos").is_dir():
-        raise click.UsageError("no PATH given and there is no slos/ directory here; pass the SLO files or "
-                               "their directory, e.g. `slokit validate specs/`")
+    found = inputs(paths, catalog)
     try:
-        return load_project(list(paths) or [Path("slos")], catalog)
+        return load_project(list(found.paths), found.catalog, found.settings)
     except SlokitError as exc:
         report(exc)
 
@@ -97,7 +110,7 @@ def validate(paths: tuple[Path, ...], catalog: Path | None) -> None:
 @main.command()
 @click.option(
     "--kind",
-    type=click.Choice(["all", "slo", "catalog"]),
+    type=click.Choice(["all", "slo", "catalog", "config"]),
     default="all",
     show_default=True,
     help="Which schema to print.",
@@ -107,7 +120,8 @@ def validate(paths: tuple[Path, ...], catalog: Path | None) -> None:
     "write_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Write slo.schema.json and catalog.schema.json into this directory instead of printing.",
+    help="Write slo.schema.json, catalog.schema.json and config.schema.json into this directory instead of "
+    "printing.",
 )
 def schema(kind: str, write_dir: Path | None) -> None:
     """Print the JSON Schema of SLO spec files and of the metric catalog.
@@ -139,9 +153,9 @@ def schema(kind: str, write_dir: Path | None) -> None:
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("."),
-    show_default=True,
-    help="Output root: alerts/, dashboards/, stack/grafana/ and docs/runbooks/ are written under it.",
+    default=None,
+    help="Output root: alerts/, dashboards/, stack/grafana/ and docs/runbooks/ are written under it. Default: "
+    "slokit.yaml's `output`, else the working directory.",
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if the outputs are stale.")
 @click.option(
@@ -151,9 +165,10 @@ def schema(kind: str, write_dir: Path | None) -> None:
     multiple=True,
     help="Rule file formats (repeatable). prometheus: alerts/<service>.rules.yaml, always written (promtool and "
     "the rule tests read it); operator: also alerts/<service>.prometheusrule.yaml (PrometheusRule objects); "
-    "mimir: also alerts/<service>.mimir.yaml (one ruler namespace per service). Pass the same formats to --check.",
+    "mimir: also alerts/<service>.mimir.yaml (one ruler namespace per service). slokit.yaml's `formats` are "
+    "always added, so a plain `generate` (or --check) keeps them.",
 )
-def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check: bool,
+def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None, check: bool,
              formats: tuple[str, ...]) -> None:
     """Compile SLO specs into rules, rule tests, dashboards, provisioning and runbooks.
 
@@ -172,7 +187,9 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path, check
     from slokit.write import WriteError, diff, plan_changes, write_outputs
 
     project = load(paths, catalog)
-    outputs = build_outputs(project, tuple(formats))
+    found = inputs(paths, catalog)
+    out_dir = out_dir if out_dir is not None else found.output
+    outputs = build_outputs(project, found.formats(tuple(formats)))
     if check:
         changes = plan_changes(out_dir, outputs)
         if not changes:
@@ -200,8 +217,8 @@ def test_rules(paths: tuple[Path, ...]) -> None:
     """Run the promtool unit tests of the rules (`promtool test rules`).
 
     PATHS are test files or directories of them (every *.yaml / *.yml); the
-    default is alerts/tests/, where `slokit generate` writes a test file per
-    service. Hand-written test files placed there run too. Exit 1, with
+    default is alerts/tests/ under the output root (slokit.yaml's `output`),
+    where `slokit generate` writes a test file per service. Hand-written test files placed there run too. Exit 1, with
     promtool's report, when a test fails.
 
     \b
@@ -212,10 +229,17 @@ def test_rules(paths: tuple[Path, ...]) -> None:
     """
     from slokit.ruletest import PromtoolMissing, find_test_files, run_promtool
 
-    if not paths and not Path("alerts/tests").is_dir():
-        raise click.UsageError("no PATH given and there is no alerts/tests/ directory here; run `slokit generate` "
+    from slokit.config import project_settings
+
+    try:
+        settings = project_settings()
+    except SlokitError as exc:
+        report(exc)
+    default = (settings.output or Path(".")) / "alerts" / "tests"
+    if not paths and not default.is_dir():
+        raise click.UsageError(f"no PATH given and there is no {default} directory; run `slokit generate` "
                                "first or pass test files")
-    files = find_test_files(list(paths) or [Path("alerts/tests")])
+    files = find_test_files(list(paths) or [default])
     if not files:
         raise click.UsageError("no test files found; run `slokit generate` first or pass test files")
     try:
@@ -232,32 +256,36 @@ def test_rules(paths: tuple[Path, ...]) -> None:
 
 
 @main.command()
-@click.argument("target", required=False)
-@click.option(
-    "--specs",
-    "paths",
-    type=click.Path(exists=True, dir_okay=True, path_type=Path),
-    multiple=True,
-    help="SLO spec files or directories (repeatable). Default: slos/.",
-)
+@click.argument("args", nargs=-1, metavar="[PATHS]... [TARGET]")
+@click.option("--specs", "spec_paths", type=click.Path(exists=True, dir_okay=True, path_type=Path), multiple=True,
+              hidden=True, help="Older spelling of PATHS.")
 @catalog_option
-def explain(target: str | None, paths: tuple[Path, ...], catalog: Path | None) -> None:
+def explain(args: tuple[str, ...], spec_paths: tuple[Path, ...], catalog: Path | None) -> None:
     """Show what each SLO's alerts promise: windows, burn factors, thresholds, detection times, budget.
 
-    TARGET is SERVICE or SERVICE/SLO (or SERVICE/BUDGET); without it every SLO
-    and budget is shown.
+    PATHS are spec files or directories, as for every command (default:
+    slokit.yaml's specs, else slos/). TARGET is SERVICE or SERVICE/SLO (or
+    SERVICE/BUDGET); without it every SLO and budget is shown. An argument
+    that names an existing file or directory is a PATH, the other one the
+    TARGET.
 
     \b
     Examples:
       slokit explain
       slokit explain support-chatbot
-      slokit explain support-chatbot/api-success
+      slokit explain slos/ support-chatbot/api-success
     """
+    paths = list(spec_paths) + [Path(a) for a in args if Path(a).exists()]
+    targets = [a for a in args if not Path(a).exists()]
+    if len(targets) > 1:
+        raise click.UsageError(f"one TARGET at most, got {', '.join(targets)} (and no such files or directories)")
+    target = targets[0] if targets else None
+    paths_t = tuple(paths)
     from slokit.explain import UnknownTarget
     from slokit.explain import explain as explain_text
     from slokit.plan import build_plan
 
-    project = load(paths, catalog)
+    project = load(paths_t, catalog)
     try:
         text = explain_text(build_plan(project), target)
     except UnknownTarget as exc:
@@ -268,8 +296,10 @@ def explain(target: str | None, paths: tuple[Path, ...], catalog: Path | None) -
 def _register() -> None:
     # Front ends over the same model and plan live in modules of their own.
     from slokit.importers.command import import_group
+    from slokit.init import init_command
 
     main.add_command(import_group)
+    main.add_command(init_command)
 
 
 _register()

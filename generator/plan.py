@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
 from slokit import naming as N
+from slokit.config import NO_SETTINGS, Settings
 from slokit.model import SLO, Alerting, Budget, Catalog, Match, Route, ServiceSpec, duration_seconds
 from slokit.promql import Matcher, Selector, aggregate, equals, le_regex, number, one_of, sum_rate
 from slokit.windows import BASE_WINDOW, BurnTier, format_duration, resolve_tiers, uses_raw_counters
@@ -316,6 +317,15 @@ class _Context:
     spec: ServiceSpec
     catalog: Catalog
     dashboard_url: str
+    settings: Settings = NO_SETTINGS
+
+    def runbook(self, anchor: str) -> str:
+        """The runbook link: absolute under the configured base, else the generated file's path."""
+        base = self.settings.runbook_base_url
+        page = N.runbook_path(self.spec.service)
+        if base:
+            page = f"{base.rstrip('/')}/{PurePosixPath(page).name}"
+        return f"{page}#{anchor}"
 
     def selector(self, metric: str, match: Match, series: str = "") -> Selector:
         """The catalog metric with the SLO's match and the service scope applied.
@@ -333,12 +343,13 @@ class _Context:
         return Selector(metric + series, tuple(matchers.values()))
 
 
-def _layers(spec: ServiceSpec, slo: SLO | None) -> list[Alerting]:
-    """The alerting settings that apply to an SLO, most general first (file, then SLO)."""
-    return [a for a in (spec.alerting, slo.alerting if slo is not None else None) if a is not None]
+def _layers(spec: ServiceSpec, slo: SLO | None, conventions: Alerting | None = None) -> list[Alerting]:
+    """The alerting settings that apply to an SLO, most general first (project conventions, file, SLO)."""
+    return [a for a in (conventions, spec.alerting, slo.alerting if slo is not None else None) if a is not None]
 
 
-def _route(spec: ServiceSpec, slo: SLO | None, severity: str, default_runbook: str) -> RoutePlan:
+def _route(spec: ServiceSpec, slo: SLO | None, severity: str, default_runbook: str,
+           conventions: Alerting | None = None) -> RoutePlan:
     """An SLO's route: its own setting wins over the file's, which wins over the default.
 
     The route itself (enabled, runbook_url, its labels) is taken whole from the
@@ -351,7 +362,7 @@ def _route(spec: ServiceSpec, slo: SLO | None, severity: str, default_runbook: s
         route = getattr(spec.alerting, severity)
     if slo is not None and slo.alerting is not None and severity in slo.alerting.model_fields_set:
         route = getattr(slo.alerting, severity)
-    layers = _layers(spec, slo)
+    layers = _layers(spec, slo, conventions)
     labels: dict[str, str] = {}
     annotations: dict[str, str] = {}
     alert_name = N.ALERT_BURN
@@ -593,8 +604,10 @@ def plan_slo(ctx: _Context, slo: SLO) -> SLOPlan:
     error_budget = (100 - objective) / 100
     sli = _sli(ctx, slo)
     group_by = tuple(slo.group_by)
-    runbook = f"{N.runbook_path(spec.service)}#{slo.name}"
-    page, ticket = _route(spec, slo, N.SEVERITY_PAGE, runbook), _route(spec, slo, N.SEVERITY_TICKET, runbook)
+    runbook = ctx.runbook(slo.name)
+    conventions = ctx.settings.conventions()
+    page = _route(spec, slo, N.SEVERITY_PAGE, runbook, conventions)
+    ticket = _route(spec, slo, N.SEVERITY_TICKET, runbook, conventions)
     enabled = {N.SEVERITY_PAGE: page.enabled, N.SEVERITY_TICKET: ticket.enabled}
     burn_tiers = resolve_tiers(window_s, _tiers(spec, slo))
     tiers = tuple(TierPlan(t, enabled[t.severity], t.error_ratio_threshold(error_budget)) for t in burn_tiers)
@@ -621,9 +634,10 @@ def _budget_windows(window_s: int) -> tuple[int, int]:
     return long_s, short_s
 
 
-def _budget_severity(spec: ServiceSpec) -> str:
-    """Budget alerts are tickets, in the file's words for tickets."""
+def _budget_severity(spec: ServiceSpec, settings: Settings) -> str:
+    """Budget alerts are tickets, in the file's (else the project's) words for tickets."""
     values = spec.alerting.severity_values if spec.alerting is not None else None
+    values = values or settings.severity_values
     return values.ticket if values is not None else N.SEVERITY_TICKET
 
 
@@ -655,14 +669,14 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
         RecordingRule(N.BUDGET_PROJECTED, f"{series(N.budget_usage_rate(long_w))} * {window_s}", id_labels),
         RecordingRule(N.BUDGET_REMAINING, f"1 - {series(N.BUDGET_USED_WINDOW)} / {number(limit)}", id_labels),
     ]
-    runbook = f"{N.runbook_path(spec.service)}#budget-{budget.name}"
+    runbook = ctx.runbook(f"budget-{budget.name}")
     route_model = budget.alerting or Route()
     route = RoutePlan(route_model.enabled, route_model.runbook_url or runbook, labels_of(route_model.labels),
                       labels_of(route_model.annotations))
     unit = ctx.catalog.metrics[budget.metric].unit if budget.metric in ctx.catalog.metrics else ""
     what = f"{spec.service}/{budget.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in by)
-    base_labels = {**dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service,
-                   N.LABEL_BUDGET: budget.name, N.LABEL_SEVERITY: _budget_severity(spec), **_team(spec)}
+    base_labels = {**ctx.settings.labels, **dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service,
+                   N.LABEL_BUDGET: budget.name, N.LABEL_SEVERITY: _budget_severity(spec, ctx.settings), **_team(spec)}
     extra = {k: _escape_template(v) for k, v in route.annotations}
     regression_events: str | None = None
     if route.enabled:
@@ -719,10 +733,19 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
 # -- services ---------------------------------------------------------------
 
 
-def plan_service(spec: ServiceSpec, source: str, catalog: Catalog, catalog_source: str) -> ServicePlan:
+def _grafana_url(spec: ServiceSpec, settings: Settings) -> str:
+    """The spec's own grafana_url, else the project's, else the default."""
+    if "grafana_url" in spec.model_fields_set or not settings.grafana_url:
+        return spec.grafana_url
+    return settings.grafana_url
+
+
+def plan_service(spec: ServiceSpec, source: str, catalog: Catalog, catalog_source: str,
+                 settings: Settings = NO_SETTINGS) -> ServicePlan:
     uid = N.service_dashboard_uid(spec.service)
-    url = N.dashboard_url(spec.grafana_url, uid)
-    ctx = _Context(spec, catalog, url)
+    grafana_url = _grafana_url(spec, settings)
+    url = N.dashboard_url(grafana_url, uid)
+    ctx = _Context(spec, catalog, url, settings)
     slos = tuple(plan_slo(ctx, slo) for slo in spec.slos)
     budgets: list[BudgetPlan] = []
     budget_rules: list[RecordingRule | AlertingRule] = []
@@ -736,7 +759,7 @@ def plan_service(spec: ServiceSpec, source: str, catalog: Catalog, catalog_sourc
     scope = tuple(sorted((k, tuple(sorted(_values(v)))) for k, v in spec.scope.items()))
     return ServicePlan(
         service=spec.service, description=spec.description, owner=spec.owner or UNOWNED, labels=labels_of(spec.labels),
-        scope=scope, source=source, catalog_source=catalog_source, grafana_url=spec.grafana_url,
+        scope=scope, source=source, catalog_source=catalog_source, grafana_url=grafana_url,
         dashboard_uid=uid, dashboard_url=url, slos=slos, budgets=tuple(budgets), rule_groups=tuple(groups),
         team=spec.owner,
     )
@@ -746,9 +769,22 @@ def _posix(path: str) -> str:
     return str(PurePosixPath(*path.replace("\\", "/").split("/")))
 
 
+def _source_name(path: str, settings: Settings) -> str:
+    """How outputs name a source file: relative to the project root (slokit.yaml's directory) when there
+    is one, so the outputs are the same from whichever directory slokit runs; else as given."""
+    if settings.root is not None:
+        try:
+            return _posix(str(Path(path).resolve().relative_to(settings.root)))
+        except ValueError:
+            pass
+    return _posix(path)
+
+
 def build_plan(project: "Project") -> ProjectPlan:
-    catalog_source = _posix(project.catalog_source.path)
-    services = tuple(plan_service(s.spec, _posix(s.source.path), project.catalog, catalog_source)
+    settings = project.settings
+    catalog_source = _source_name(project.catalog_source.path, settings)
+    services = tuple(plan_service(s.spec, _source_name(s.source.path, settings), project.catalog, catalog_source,
+                                  settings)
                      for s in sorted(project.services, key=lambda s: s.spec.service))
     return ProjectPlan(project.catalog, catalog_source, services)
 

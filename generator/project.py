@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from slokit.config import NO_SETTINGS, Settings
 from slokit.errors import Diagnostic, SlokitError
 from slokit.load import Source, read_yaml
 from slokit.model import Catalog, ServiceSpec
@@ -27,6 +28,7 @@ class Project:
     catalog: Catalog
     catalog_source: Source
     services: tuple[ServiceFile, ...]
+    settings: Settings = NO_SETTINGS  # from slokit.yaml, when the project has one
 
 
 def _display(path: Path) -> str:
@@ -76,7 +78,7 @@ def to_model(source: Source, model: type[M]) -> tuple[M | None, list[Diagnostic]
         return None, describe_validation_error(exc, source, model)
 
 
-def load_project(paths: list[Path], catalog: Path | None = None) -> Project:
+def load_project(paths: list[Path], catalog: Path | None = None, settings: Settings = NO_SETTINGS) -> Project:
     """Load and validate everything; raise SlokitError with every problem found."""
     from slokit.validate import validate_project
 
@@ -110,7 +112,8 @@ def load_project(paths: list[Path], catalog: Path | None = None) -> Project:
             services.append(ServiceFile(spec, src))
 
     if catalog_model is not None and catalog_source is not None:
-        project = Project(catalog_model, catalog_source, tuple(sorted(services, key=lambda s: s.spec.service)))
+        project = Project(catalog_model, catalog_source, tuple(sorted(services, key=lambda s: s.spec.service)),
+                          settings)
         diags += validate_project(project)
     if diags:
         raise SlokitError(diags)

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from slokit.config import ProjectConfig
 from slokit.model import Catalog, ServiceSpec
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
-FILES = {"slo": "slo.schema.json", "catalog": "catalog.schema.json"}
+FILES = {"slo": "slo.schema.json", "catalog": "catalog.schema.json", "config": "config.schema.json"}
 
 
 def _close_maps(node) -> None:
@@ -29,7 +30,8 @@ def _close_maps(node) -> None:
 
 def json_schemas() -> dict[str, dict]:
     out = {}
-    for kind, model, title in (("slo", ServiceSpec, "slokit SLO spec"), ("catalog", Catalog, "slokit metric catalog")):
+    for kind, model, title in (("slo", ServiceSpec, "slokit SLO spec"), ("catalog", Catalog, "slokit metric catalog"),
+                               ("config", ProjectConfig, "slokit project file (slokit.yaml)")):
         schema = model.model_json_schema()
         _close_maps(schema)
         schema["$schema"] = DRAFT

@@ -19,8 +19,7 @@ class ImportedFiles:
 
 def spec_text(spec: dict[str, Any], tool: str, sources: list[str]) -> str:
     header = (f"# Imported by `slokit import {tool}` from {', '.join(sources)}.\n"
-              "# Review the warnings it printed, then edit this file as your own.\n"
-              "# yaml-language-server: $schema=https://slokit.dev/schema/slo.schema.json\n")
+              "# Review the warnings it printed, then edit this file as your own.\n")
     return header + dump_yaml(spec)
 
 

@@ -39,14 +39,15 @@ def test_published_schemas_are_current(tmp_path: Path):
     assert result.exit_code == 0, result.output
     fresh = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     committed = {p.name: p.read_bytes() for p in SCHEMA_DIR.iterdir()}
-    assert sorted(fresh) == ["catalog.schema.json", "slo.schema.json"]
+    assert sorted(fresh) == ["catalog.schema.json", "config.schema.json", "slo.schema.json"]
     assert committed == fresh, "docs/schema is stale: run `slokit schema --write docs/schema` and commit it"
 
 
 def test_printed_schemas_match_the_published_ones():
     both = CliRunner().invoke(main, ["schema"])
     assert both.exit_code == 0
-    assert json.loads(both.stdout) == {"slo": published("slo"), "catalog": published("catalog")}
+    assert json.loads(both.stdout) == {"slo": published("slo"), "catalog": published("catalog"),
+                                       "config": published("config")}
     for kind in ("slo", "catalog"):
         one = CliRunner().invoke(main, ["schema", "--kind", kind])
         assert one.stdout.encode() == (SCHEMA_DIR / f"{kind}.schema.json").read_bytes()
