@@ -237,7 +237,7 @@ def test_rules(paths: tuple[Path, ...]) -> None:
         report(exc)
     default = (settings.output or Path(".")) / "alerts" / "tests"
     if not paths and not default.is_dir():
-        raise click.UsageError(f"no PATH given and there is no {default} directory; run `slokit generate` "
+        raise click.UsageError(f"no PATH given and there is no {default}/ directory; run `slokit generate` "
                                "first or pass test files")
     files = find_test_files(list(paths) or [default])
     if not files:
