@@ -23,7 +23,8 @@ from slokit_app.faults import Faults
 from slokit_app.logs import text_fingerprint, utc_timestamp
 from slokit_app.providers.base import ModelRequest
 from slokit_app.providers.simulated import REFUSAL_TEXT
-from slokit_app.redact import redact
+from slokit_app.labels import OTHER, plain_id
+from slokit_app.redact import looks_sensitive, redact
 from slokit_app.state import RequestState
 from slokit_app.steps import (eval_score, input_guardrail, output_guardrail, retrieve, run_tool,
                               validate_output)
@@ -56,8 +57,14 @@ class Reply:
 
 
 def safe_id(value: str | None, fallback: str) -> str:
-    """Ids from callers become labels and log fields: keep only tame ones."""
-    return value if value and _SAFE_ID.match(value) and "@" not in value else fallback
+    """Ids from callers become log fields and span attributes: keep only tame
+    ones, and none that a redaction rule would touch (a phone number, a key)."""
+    return value if value and _SAFE_ID.match(value) and "@" not in value and not looks_sensitive(value) else fallback
+
+
+def safe_tenant(value: str | None) -> str:
+    """The tenant as logged, traced and labelled: a plain id, else `other` (labels.plain_id)."""
+    return value if value and plain_id(value) else OTHER
 
 
 class Flow:
@@ -98,7 +105,7 @@ class Flow:
         if feature is None:
             return Reply(404, {"error": "unknown_feature", "known": sorted(self._data.features)})
         state = RequestState(
-            request_id=uuid.uuid4().hex, feature=feature, tenant=safe_id(ask.tenant, "other"),
+            request_id=uuid.uuid4().hex, feature=feature, tenant=safe_tenant(ask.tenant),
             conversation_id=safe_id(ask.conversation_id, uuid.uuid4().hex), timeline=Timeline(self._time_scale),
         )
         tel, m = self._tel, self._tel.metrics

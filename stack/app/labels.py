@@ -9,11 +9,22 @@ declare has no allowed values at all: it is always `other`, never raw.
 
 from __future__ import annotations
 
+import re
 import threading
 
 from slokit.model import LabelDef
 
+from slokit_app.redact import looks_sensitive
+
 OTHER = "other"
+_PLAIN_ID = re.compile(r"[a-z][a-z0-9_-]{0,47}")
+MAX_ID_DIGITS = 6
+
+
+def plain_id(value: str) -> bool:
+    """A value safe to emit as a capped label or log as an id."""
+    return (_PLAIN_ID.fullmatch(value) is not None and sum(c.isdigit() for c in value) <= MAX_ID_DIGITS
+            and not looks_sensitive(value))
 
 
 class LabelBound:
@@ -34,6 +45,8 @@ class LabelBound:
             return OTHER  # neither a value set nor a cap: nothing is allowed raw
         if text in self._seen:
             return text
+        if not plain_id(text):
+            return OTHER
         with self._lock:
             # One slot stays free for `other`.
             if len(self._seen) < self._cap - 1:

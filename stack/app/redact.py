@@ -1,53 +1,198 @@
 """Remove PII and secrets from text before it is logged or put on a span.
 
-Patterns run in order: secrets first (they contain digits that the phone and
-card patterns would otherwise half-match), then addresses, then numbers.
-Each match becomes `[REDACTED:<kind>]`. Erring on the side of redacting a
-harmless number is intended.
+Rules run in order: whole structures first (private keys, webhook URLs,
+JWTs), then provider keys and credentials (they contain digits that the
+number rules would otherwise half-match), then addresses, then checksummed
+numbers (IBAN, card), the short numbers that travel with a card (CVV,
+expiry), national ids, phones, and last a generic rule for long random
+tokens. Each match becomes `[REDACTED:<kind>]`. A rule may carry a check
+(Luhn, IBAN mod 97, SSN ranges, DNI letter) so that look-alikes keep their
+kind out; redacting a harmless number under another kind is accepted.
 """
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
-_RULES: tuple[tuple[str, str], ...] = (
-    ("bearer", r"(?i:\bbearer\s+[A-Za-z0-9._~+/=-]{8,})"),
-    ("basic_auth", r"(?i:\bbasic\s+[A-Za-z0-9+/=]{12,})"),
-    ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}"),
-    ("private_key", r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)"),
-    ("api_key", r"\b(?:sk|pk|rk)[-_](?:live|test|proj|ant)[-_][A-Za-z0-9_-]{8,}"),
-    ("api_key", r"\bsk-[A-Za-z0-9_-]{16,}"),
-    ("api_key", r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    ("api_key", r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
-    ("api_key", r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
-    ("api_key", r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    ("api_key", r"\bAIza[0-9A-Za-z_-]{30,}"),
-    ("api_key", r"\bglpat-[A-Za-z0-9_-]{16,}"),
-    ("secret", r"(?i:\b(?:api[_-]?key|secret|token|passw(?:or)?d|pwd|access[_-]?key)\b\s*[:=]\s*[\"']?[^\s\"',;]{4,})"),
-    ("url_credentials", r"(?i:\b[a-z][a-z0-9+.-]*://[^\s/:@]+:[^\s/@]+@)"),
-    ("email", r"(?i:\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b)"),
-    ("ipv6", r"(?i:(?<!\w)(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?!\w))"),
-    ("ipv6", r"(?i:(?<!\w)(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,5})?(?!\w))"),
-    ("ipv6", r"(?i:(?<![\w:])::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?(?!\w))"),
-    ("ipv4", r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b"),
-    ("ssn", r"\b\d{3}[- ]\d{2}[- ]\d{4}\b"),
-    ("card", r"\b\d(?:[ -]?\d){12,18}\b"),
-    ("iban", r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){3,7}(?: ?[A-Z0-9]{1,3})?\b"),
-    ("phone", r"(?<![\w+])\+?\(?\d(?:[\s().-]{0,2}\d){7,14}\b"),
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _only_digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def _card_ok(text: str) -> bool:
+    digits = _only_digits(text)
+    return 13 <= len(digits) <= 19 and luhn_ok(digits)
+
+
+def _iban_ok(text: str) -> bool:
+    compact = re.sub(r"\s", "", text).upper()
+    if not 15 <= len(compact) <= 34:
+        return False
+    moved = compact[4:] + compact[:4]
+    return int("".join(str(int(ch, 36)) for ch in moved)) % 97 == 1
+
+
+def _ssn_ok(text: str) -> bool:
+    digits = _only_digits(text)
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
+    return area not in ("000", "666") and not area.startswith("9") and group != "00" and serial != "0000"
+
+
+def _sin_ok(text: str) -> bool:
+    return luhn_ok(_only_digits(text))
+
+
+_DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def _dni_ok(text: str) -> bool:
+    return _DNI_LETTERS[int(text[:8]) % 23] == text[8].upper()
+
+
+def shannon_bits(text: str) -> float:
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def _random_token(text: str) -> bool:
+    """Long tokens that look random: mixed case with digits, or long lowercase
+    alphanumerics. 32 lowercase hex characters (uuids, trace ids) are ids, not secrets."""
+    has_upper, has_lower = any(c.isupper() for c in text), any(c.islower() for c in text)
+    digits = sum(c.isdigit() for c in text)
+    if has_upper and has_lower and digits and shannon_bits(text) >= 3.5:
+        return True
+    core = re.sub(r"[-_]", "", text)
+    if len(core) >= 32 and core.isalnum() and core.lower() == core and digits >= 4 and len(core) - digits >= 4:
+        return not (len(core) == 32 and re.fullmatch(r"[0-9a-f]+", core)) and shannon_bits(core) >= 3.5
+    return False
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    pattern: re.Pattern[str]
+    check: Callable[[str], bool] | None = None
+
+    def apply(self, text: str) -> str:
+        def replace(match: re.Match[str]) -> str:
+            value = match.group("v") if "v" in match.re.groupindex else match.group(0)
+            if self.check is not None and not self.check(value):
+                return match.group(0)
+            start, end = match.span("v") if "v" in match.re.groupindex else match.span(0)
+            whole = match.group(0)
+            offset = match.start(0)
+            return whole[:start - offset] + f"[REDACTED:{self.kind}]" + whole[end - offset:]
+
+        return self.pattern.sub(replace, text)
+
+
+_STREET = (r"Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|"
+           r"Square|Sq|Close|Crescent|Highway|Hwy|Parkway")
+_NATIONAL_ID_WORDS = (r"ssn|social security(?: number| no)?|sin|nino|national insurance(?: number| no)?|"
+                      r"national id(?:entity)?(?: number| no)?|passport(?: number| no)?|"
+                      r"driver'?s? licen[cs]e(?: number| no)?|tax id|tin|aadhaar|dni|nie|nif|bsn|"
+                      r"personnummer|steuer-?id|codice fiscale|cpf|curp|id number")
+
+_RULES_SPEC: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
+    ("private_key", r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----[\s\S]*?"
+                    r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|$)", None),
+    ("webhook_url", r"(?i:https?://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+)", None),
+    ("webhook_url", r"(?i:https?://(?:canary\.|ptb\.)?discord(?:app)?\.com/api/webhooks/\d+/[A-Za-z0-9_-]+)", None),
+    ("webhook_url", r"(?i:https?://[a-z0-9.-]*(?:webhook\.office\.com|logic\.azure\.com)/\S+)", None),
+    ("jwt", r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*", None),
+    ("bearer", r"(?i:\bbearer\s+[A-Za-z0-9._~+/=-]{8,})", None),
+    ("basic_auth", r"(?i:\bbasic\s+[A-Za-z0-9+/=]{12,})", None),
+    ("api_key", r"\b(?:sk|pk|rk)[-_](?:live|test|proj|ant)[-_][A-Za-z0-9_-]{8,}", None),
+    ("api_key", r"\bsk-[A-Za-z0-9_-]{16,}", None),
+    ("api_key", r"\bhf_[A-Za-z0-9]{20,}", None),
+    ("api_key", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[0-9A-Z]{16}\b", None),
+    ("api_key", r"\bgh[pousr]_[A-Za-z0-9]{20,}", None),
+    ("api_key", r"\bgithub_pat_[A-Za-z0-9_]{20,}", None),
+    ("api_key", r"\bxox[abposr]-[A-Za-z0-9-]{10,}", None),
+    ("api_key", r"\bxapp-\d-[A-Za-z0-9-]{10,}", None),
+    ("api_key", r"\bAIza[0-9A-Za-z_-]{30,}", None),
+    ("api_key", r"\bya29\.[0-9A-Za-z_-]{20,}", None),
+    ("api_key", r"\bGOCSPX-[A-Za-z0-9_-]{20,}", None),
+    ("api_key", r"\bglpat-[A-Za-z0-9_-]{16,}", None),
+    ("api_key", r"\bnpm_[A-Za-z0-9]{30,}", None),
+    # Azure AD client secrets: three characters, a digit, `Q~`, then 31-34 more.
+    ("api_key", r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}", None),
+    # Azure storage / service bus connection strings and SAS signatures.
+    ("secret", r"(?i:\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=[^;\s]+)", None),
+    ("secret", r"(?i:[?&](?:sig|signature|token|access_token|api[_-]?key|apikey|key|secret|password|code)=[^&\s#]+)",
+     None),
+    ("secret", r"(?i:\b\w*?(?:api[_-]?key|secret|token|passw(?:or)?d|pwd|access[_-]?key|private[_-]?key|"
+               r"client[_-]?secret|credential)s?\b[\"']?\s*[:=]\s*[\"']?[^\s\"',;]{4,})", None),
+    ("url_credentials", r"(?i:\b[a-z][a-z0-9+.-]*://[^\s/:@]+:[^\s/@]+@)", None),
+    ("email", r"(?i:\b[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b)", None),
+    ("ipv6", r"(?i:(?<!\w)(?:[0-9a-f]{1,4}:){7}[0-9a-f]{1,4}(?!\w))", None),
+    ("ipv6", r"(?i:(?<!\w)(?:[0-9a-f]{1,4}:){1,6}:(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,5})?(?!\w))", None),
+    ("ipv6", r"(?i:(?<![\w:])::(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?(?!\w))", None),
+    ("ipv4", r"\b(?:25[0-5]|2[0-4]\d|1?\d?\d)(?:\.(?:25[0-5]|2[0-4]\d|1?\d?\d)){3}\b", None),
+    ("address", rf"\b\d{{1,5}}[A-Za-z]?,?\s+(?:[A-Z][A-Za-z'.-]*\s+){{1,4}}(?:{_STREET})\b\.?", None),
+    ("address", r"\b[A-ZÄÖÜ][a-zäöüß]+(?:straße|strasse|weg|gasse|platz|allee)\s+\d{1,4}[a-z]?\b", None),
+    ("address", r"\b[A-Z]{1,2}\d[A-Z\d]?\s\d[A-Z]{2}\b", None),  # UK postcode
+    ("name", r"(?:\b[Mm]y name is|\b[Nn]ame\s*[:=]|\bI am|\bI'm|\bMrs?\.?|\bMs\.?|\bDr\.?)\s+"
+             r"(?P<v>[A-Z][a-z'-]+(?:\s+[A-Z][a-z'-]+){0,3})", None),
+    ("iban", r"\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b", _iban_ok),
+    ("iban", r"\b[A-Z]{2}\d{2}(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,3})?\b", _iban_ok),
+    # Compact, 4-4-4-4(-3), or Amex 4-6-5; each as one unit so a checksum failure
+    # on a longer run cannot hide a card inside it.
+    ("card", r"\b\d{13,19}\b", _card_ok),
+    ("card", r"\b\d{4}([ -])\d{4}\1\d{4}\1\d{4}\b", _card_ok),  # before the 19-digit form: a CVV may follow
+    ("card", r"\b\d{4}([ -])\d{4}\1\d{4}\1\d{4}\1\d{1,3}\b", _card_ok),
+    ("card", r"\b\d{4}([ -])\d{6}\1\d{4,5}\b", _card_ok),
+    # What travels beside a card: CVV and expiry, with or without their words.
+    ("card_extra", r"(?<=\[REDACTED:card\])(?P<v>(?:[\s,;/]*(?i:(?:cvv2?|cvc2?|csc|cid|security code|code|"
+                   r"exp(?:iry|ires|iration)?(?: date)?|valid(?: thru| until)?)\s*[:=#]?\s*)?"
+                   r"(?:(?:0[1-9]|1[0-2])\s*/\s*(?:\d{4}|\d{2})|\d{3,4})\b)+)", None),
+    ("cvv", r"(?i:\b(?:cvv2?|cvc2?|csc|cid|security code)\b\s*[:=#]?\s*\d{3,4}\b)", None),
+    ("card_expiry", r"(?i:\b(?:exp(?:iry|ires|iration)?(?: date)?|valid(?: thru| until))\s*[:=]?\s*"
+                    r"(?:0[1-9]|1[0-2])\s*/\s*(?:\d{4}|\d{2})\b)", None),
+    ("ssn", r"\b\d{3}([- ])\d{2}\1\d{4}\b", _ssn_ok),
+    ("national_id", r"\b\d{3}([- ])\d{3}\1\d{3}\b", _sin_ok),  # Canadian SIN (Luhn)
+    ("national_id", r"\b[A-CEGHJ-PR-TW-Z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b", None),  # UK NINO
+    ("national_id", r"\b\d{8}[A-Za-z]\b", _dni_ok),  # Spanish DNI
+    ("national_id", r"\b[A-Z]{5}\d{4}[A-Z]\b", None),  # Indian PAN
+    # An id after its name: the value must hold a digit within its first four characters.
+    ("national_id", rf"(?i:\b(?:{_NATIONAL_ID_WORDS})\b\s*[:#]?\s*(?:no\.?|number)?\s*[:#]?\s*)"
+                    r"(?P<v>(?=[A-Za-z]{0,3}\d)[A-Za-z0-9]+(?:[ .-](?=[A-Za-z]{0,3}\d)[A-Za-z0-9]+){0,5})", None),
+    ("phone", r"(?<![\w+])\+?\(?\d(?:[\s().-]{0,2}\d){6,14}\b", None),
+    ("secret", r"(?<![A-Za-z0-9+/_=.~-])[A-Za-z0-9+/_=.~-]{20,}(?![A-Za-z0-9+/_=.~-])", _random_token),
 )
-_PATTERNS = tuple((kind, re.compile(pattern)) for kind, pattern in _RULES)
-# Every rule needs a digit, an `@`, a `:` or `=`, or one of these words: text
-# without any of them (most span attributes) skips the rules entirely.
-_MAYBE_SENSITIVE = re.compile(
-    r"[0-9@:=]|(?i:bearer|basic)|eyJ|BEGIN|\b(?:sk|pk|rk)[-_]|AKIA|ASIA|\bgh[pousr]_|github_pat|xox|AIza|glpat")
+_RULES = tuple(Rule(kind, re.compile(pattern), check) for kind, pattern, check in _RULES_SPEC)
+
+
+# Every rule needs a digit, an upper-case letter, `@`, `:` or `=`, or one of
+# these words: most span attributes (lower-case ids) skip the rules entirely.
+_MAYBE_SENSITIVE = re.compile(r"[0-9A-Z@:=]|(?i:bearer|basic)")
 
 
 def redact(text: str) -> str:
     if not _MAYBE_SENSITIVE.search(text):
         return text
-    for kind, pattern in _PATTERNS:
-        text = pattern.sub(f"[REDACTED:{kind}]", text)
+    for rule in _RULES:
+        text = rule.apply(text)
     return text
+
+
+def looks_sensitive(text: str) -> bool:
+    """True when any rule would redact something in `text`."""
+    return redact(text) != text
 
 
 def redact_value(value: object) -> object:
