@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import hmac
-import ipaddress
 import random
 import secrets
 import sys
@@ -25,6 +23,7 @@ from slokit_app.catalog import load_catalog
 from slokit_app.config import Settings
 from slokit_app.faults import Faults, ScenarioError, load_scenario_file
 from slokit_app.flow import Ask, Flow, safe_id
+from slokit_app.guard import AdminPolicy, Guard
 from slokit_app.logs import JsonLogger
 from slokit_app.metrics import Metrics
 from slokit_app.providers.simulated import SimulatedProvider
@@ -60,13 +59,6 @@ class ScenarioIn(BaseModel):
 def _announce_token(token: str) -> None:
     print(f"slokit-demo-app: no SLOKIT_APP_ADMIN_TOKEN set; generated admin token (shown once): {token}",
           file=sys.stderr, flush=True)
-
-
-def _is_loopback(host: str | None) -> bool:
-    try:
-        return host is not None and ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def _provider(settings: Settings, data, faults: Faults, rng: random.Random):
@@ -124,6 +116,9 @@ def create_app(settings: Settings | None = None, *, span_exporters: list[SpanExp
     app = FastAPI(title="slokit demo LLM app", version=settings.version, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.telemetry, app.state.faults, app.state.flow, app.state.settings = telemetry, faults, flow, settings
+    # Outside routing and body parsing: the admin token and the body size are
+    # checked before a byte of the body is read (guard.py).
+    app.add_middleware(Guard, admin=AdminPolicy(admin_token, settings.admin_allow_remote))
 
     async def _answer(ask: Ask, request: Request) -> JSONResponse:
         reply = await flow.handle(ask, extract_context(request.headers))
@@ -145,37 +140,26 @@ def create_app(settings: Settings | None = None, *, span_exporters: list[SpanExp
         return {"recorded": True, "request_id": safe_id(body.request_id, None)}
 
     @app.get("/metrics")
-    async def metrics() -> Response:
-        payload, content_type = telemetry.metrics.exposition()
+    async def metrics(request: Request) -> Response:
+        payload, content_type = telemetry.metrics.exposition(request.headers.get("accept"))
         return Response(payload, media_type=content_type)
 
     @app.get("/healthz")
     async def healthz() -> dict:
         return {"status": "ok", "version": settings.version, "provider": provider.name}
 
-    def _admin_denied(request: Request) -> JSONResponse | None:
-        if not settings.admin_allow_remote and not _is_loopback(request.client.host if request.client else None):
-            return JSONResponse({"error": "admin is served to loopback clients only"}, status_code=403)
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip() \
-            or request.headers.get("x-admin-token", "")
-        if not hmac.compare_digest(given.encode(), admin_token.encode()):
-            return JSONResponse({"error": "missing or wrong admin token"}, status_code=401)
-        return None
-
     def _scenarios() -> dict:
         return {"active": [{"name": s.name, "kind": s.kind, "params": s.params} for s in faults.active()],
                 "known": {n: {"kind": d.kind, "description": d.description, "params": d.params}
                           for n, d in sorted(faults.known().items())}}
 
+    # Every /admin route is behind the Guard's admin gate.
     @app.get("/admin/scenarios")
-    async def list_scenarios(request: Request):
-        return _admin_denied(request) or _scenarios()
+    async def list_scenarios():
+        return _scenarios()
 
     @app.put("/admin/scenarios/{name}")
-    async def activate(name: str, request: Request, body: ScenarioIn | None = None):
-        denied = _admin_denied(request)
-        if denied:
-            return denied
+    async def activate(name: str, body: ScenarioIn | None = None):
         try:
             faults.activate(name, (body.params if body else {}))
         except ScenarioError as exc:
@@ -184,20 +168,14 @@ def create_app(settings: Settings | None = None, *, span_exporters: list[SpanExp
         return _scenarios()
 
     @app.delete("/admin/scenarios/{name}")
-    async def deactivate(name: str, request: Request):
-        denied = _admin_denied(request)
-        if denied:
-            return denied
+    async def deactivate(name: str):
         if not faults.deactivate(name):
             return JSONResponse({"error": f"scenario {name!r} is not active"}, status_code=404)
         flow.publish_all_versions()
         return _scenarios()
 
     @app.delete("/admin/scenarios")
-    async def clear(request: Request):
-        denied = _admin_denied(request)
-        if denied:
-            return denied
+    async def clear():
         faults.clear()
         flow.publish_all_versions()
         return _scenarios()

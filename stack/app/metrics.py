@@ -1,4 +1,5 @@
-"""Prometheus metrics built from the catalog, exposed as OpenMetrics with exemplars.
+"""Prometheus metrics built from the catalog, exposed as OpenMetrics with
+exemplars to a scraper that asks for it, else in the text format 0.0.4.
 
 The catalog decides which metrics exist and which labels they carry; call
 sites pass a *context* of label values (a superset) and each metric picks the
@@ -11,14 +12,47 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.exposition import generate_latest as generate_text
 from prometheus_client.metrics_core import Metric
-from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client.openmetrics.exposition import CONTENT_TYPE_LATEST as CONTENT_TYPE_OPENMETRICS
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from slokit.model import Catalog, MetricDef
 
 from slokit_app.labels import OTHER, LabelBounds
 
 Context = Mapping[str, object]
+
+
+def _quality(params: list[str]) -> float:
+    for param in params:
+        key, _, value = param.partition("=")
+        if key.strip().lower() == "q":
+            try:
+                return float(value)
+            except ValueError:
+                return 0.0
+    return 1.0
+
+
+def wants_openmetrics(accept: str | None) -> bool:
+    """True when the Accept header prefers OpenMetrics to the text format.
+
+    Prometheus asks `application/openmetrics-text;version=1.0.0,...,text/plain;
+    version=0.0.4;q=0.5,*/*;q=0.1`; promtool, curl and older scrapers ask for
+    text or anything. Ties go to the text format, which every consumer reads.
+    """
+    best_om, best_text = 0.0, 0.0
+    for item in (accept or "").split(","):
+        media, *params = item.split(";")
+        media = media.strip().lower()
+        q = _quality(params)
+        if media == "application/openmetrics-text":
+            best_om = max(best_om, q)
+        elif media in ("text/plain", "text/*", "*/*"):
+            best_text = max(best_text, q)
+    return best_om > best_text
 
 
 def _build(name: str, d: MetricDef):
@@ -119,5 +153,8 @@ class Metrics:
         except KeyError:
             pass
 
-    def exposition(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+    def exposition(self, accept: str | None = None) -> tuple[bytes, str]:
+        """The payload and its content type, negotiated from the scraper's Accept header."""
+        if wants_openmetrics(accept):
+            return generate_openmetrics(self.registry), CONTENT_TYPE_OPENMETRICS
+        return generate_text(self.registry), CONTENT_TYPE_PLAIN_0_0_4

@@ -48,8 +48,15 @@ def build_tracer_provider(version: str, exporters: list[SpanExporter] | None = N
 
 
 def extract_context(headers: Mapping[str, str]):
-    """The caller's W3C trace context (traceparent / tracestate), if any."""
-    return _PROPAGATOR.extract(carrier=dict(headers))
+    """The caller's W3C `traceparent`, if any, and nothing else.
+
+    `tracestate` and `baggage` are caller-supplied text: continued, they would
+    ride verbatim on every span we export (and a malformed tracestate is echoed
+    by the SDK's parser to stderr). The trace id and parent are enough to join
+    the caller's trace, so only `traceparent` reaches the propagator.
+    """
+    traceparent = headers.get("traceparent")
+    return _PROPAGATOR.extract(carrier={"traceparent": traceparent} if traceparent else {})
 
 
 def trace_ids(span: Span) -> tuple[str | None, str | None]:

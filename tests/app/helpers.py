@@ -24,6 +24,9 @@ REPO = Path(__file__).resolve().parents[2]
 CATALOG = REPO / "slos" / "catalog.yaml"
 ADMIN_TOKEN = "test-admin-token"
 LOOPBACK_CLIENT = ("127.0.0.1", 50000)
+# What Prometheus 2.x sends: OpenMetrics preferred (exemplars), text as a fallback.
+PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
+                     "text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
 QUESTIONS = ("Where is my order?", "How long do refunds take?", "What is your return policy?")
 
 
@@ -43,7 +46,7 @@ class Harness:
         return self.app.state.faults
 
     def metrics_text(self) -> str:
-        resp = self.client.get("/metrics")
+        resp = self.client.get("/metrics", headers={"accept": PROMETHEUS_ACCEPT})
         assert resp.status_code == 200
         assert resp.headers["content-type"].startswith("application/openmetrics-text")
         return resp.text

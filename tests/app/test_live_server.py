@@ -17,7 +17,7 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families
 
 from slokit_app.loadgen import LoadConfig, parse_schedule, run_load
 
-from .helpers import drain, free_port, sample_sum, stop_process
+from .helpers import PROMETHEUS_ACCEPT, drain, free_port, sample_sum, stop_process
 
 
 def _app_command() -> list[str]:
@@ -82,7 +82,7 @@ def test_loadgen_drives_the_live_app_through_a_scenario(live_app):
     assert set(summary.by_feature) == {"support_chat", "order_agent", "rag_answer"}
     assert summary.spend_usd > 0 and summary.latency_p95_ms >= summary.latency_p50_ms > 0
 
-    resp = httpx.get(url + "/metrics")
+    resp = httpx.get(url + "/metrics", headers={"accept": PROMETHEUS_ACCEPT})
     assert resp.headers["content-type"].startswith("application/openmetrics-text")
     fams = {f.name: f for f in text_string_to_metric_families(resp.text)}
     assert sample_sum(fams, "llm_requests", "llm_requests_total", status="ok") > 0
