@@ -106,7 +106,7 @@ class Flow:
             return Reply(404, {"error": "unknown_feature", "known": sorted(self._data.features)})
         state = RequestState(
             request_id=uuid.uuid4().hex, feature=feature, tenant=safe_tenant(ask.tenant),
-            conversation_id=safe_id(ask.conversation_id, uuid.uuid4().hex), timeline=Timeline(self._time_scale),
+            conversation_id=self._conversation_id(ask.conversation_id), timeline=Timeline(self._time_scale),
         )
         tel, m = self._tel, self._tel.metrics
         capture = None
@@ -125,6 +125,14 @@ class Flow:
             m.add("llm_inflight_requests", {"feature": feature.name}, -1)
         self._log(state, ask.message, reply, capture)
         return reply
+
+    def _conversation_id(self, given: str | None) -> str:
+        """A caller's conversation id is caller text (it may be an email, a ticket
+        number, a key): logs and spans carry its keyed hash, which still groups the
+        conversation's requests. Without one, a fresh id."""
+        if not given:
+            return uuid.uuid4().hex
+        return text_fingerprint(self._tel.hash_key, given)["hash"]
 
     def _capture(self, message: str, reply: Reply) -> dict[str, str] | None:
         """The debug-capture sample of a sampled share of requests: redacted, then cut.

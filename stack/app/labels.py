@@ -17,13 +17,15 @@ from slokit.model import LabelDef
 from slokit_app.redact import looks_sensitive
 
 OTHER = "other"
-_PLAIN_ID = re.compile(r"[a-z][a-z0-9_-]{0,47}")
+_PLAIN_ID = re.compile(r"[a-z]+[0-9]*(?:[-_](?:[a-z]+[0-9]*|[0-9]+))*")
+MAX_ID_CHARS = 48
 MAX_ID_DIGITS = 6
 
 
 def plain_id(value: str) -> bool:
     """A value safe to emit as a capped label or log as an id."""
-    return (_PLAIN_ID.fullmatch(value) is not None and sum(c.isdigit() for c in value) <= MAX_ID_DIGITS
+    return (len(value) <= MAX_ID_CHARS and _PLAIN_ID.fullmatch(value) is not None
+            and sum(c.isdigit() for c in value) <= MAX_ID_DIGITS
             and not looks_sensitive(value))
 
 

@@ -130,7 +130,7 @@ _RULES_SPEC: tuple[tuple[str, str, Callable[[str], bool] | None], ...] = (
     ("api_key", r"\bglpat-[A-Za-z0-9_-]{16,}", None),
     ("api_key", r"\bnpm_[A-Za-z0-9]{30,}", None),
     # Azure AD client secrets: three characters, a digit, `Q~`, then 31-34 more.
-    ("api_key", r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}", None),
+    ("api_key", r"(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}(?![A-Za-z0-9_~.-])", None),
     # Azure storage / service bus connection strings and SAS signatures.
     ("secret", r"(?i:\b(?:AccountKey|SharedAccessKey|SharedAccessSignature)=[^;\s]+)", None),
     ("secret", r"(?i:[?&](?:sig|signature|token|access_token|api[_-]?key|apikey|key|secret|password|code)=[^&\s#]+)",
