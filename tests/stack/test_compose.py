@@ -32,8 +32,8 @@ def services(config) -> dict:
 
 
 def test_the_stack_has_every_service_of_the_issue(services):
-    assert set(services) == {"app", "loadgen", "prometheus", "alertmanager", "alert-sink", "otel-collector", "tempo",
-                             "grafana"}
+    assert set(services) == {"app", "loadgen", "prometheus", "prometheus-ui", "alertmanager", "alert-sink",
+                             "otel-collector", "tempo", "grafana"}
 
 
 def test_every_image_is_pinned_to_an_exact_version(services):
@@ -43,7 +43,7 @@ def test_every_image_is_pinned_to_an_exact_version(services):
         assert not image.endswith(":latest")
     built = {name for name, s in services.items() if "build" in s}
     # The app image is built here from the repository; the others are pulled.
-    assert built == {"app", "loadgen", "alert-sink"}
+    assert built == {"app", "loadgen", "alert-sink", "prometheus-ui"}
     assert {services[n]["build"]["dockerfile"] for n in built} == {"stack/Dockerfile"}
     assert {services[n]["build"]["context"] for n in built} == {str(REPO)}
 
@@ -55,7 +55,9 @@ def test_published_ports_bind_loopback_only(services):
             spec = port if isinstance(port, str) else f"{port.get('host_ip', '')}:{port['published']}:{port['target']}"
             assert spec.startswith("127.0.0.1:"), f"{name} publishes {spec} beyond loopback"
             published[name] = published.get(name, []) + [spec.split(":")[1]]
-    assert published["grafana"] == ["3000"] and published["prometheus"] == ["9090"]
+    assert published["grafana"] == ["3000"] and published["prometheus-ui"] == ["9090"]
+    # Prometheus's own port carries the remote-write receiver: reachable on the compose network only.
+    assert "prometheus" not in published
     assert "alert-sink" not in published and "loadgen" not in published
 
 
@@ -128,6 +130,10 @@ def test_prometheus_flags(services):
     command = services["prometheus"]["command"]
     assert "--enable-feature=exemplar-storage" in command
     assert "--web.enable-remote-write-receiver" in command
+    assert "ports" not in services["prometheus"]
+    proxy = services["prometheus-ui"]["command"]
+    assert proxy[:3] == ["python", "-m", "slokit_app.readonly_proxy"]
+    assert proxy[proxy.index("--upstream") + 1] == "http://prometheus:9090"
     assert not any(flag.startswith(("--web.enable-admin-api", "--web.enable-lifecycle")) for flag in command)
     assert "--cluster.listen-address=" in services["alertmanager"]["command"]
 
