@@ -75,6 +75,21 @@ def test_a_hostile_tenant_does_not_use_up_the_cap():
     assert _tenant_values(h.metrics_text()) == {"other", "acme"}
 
 
+def test_every_capped_label_gets_the_plain_id_rule():
+    """prompt_version is capped like tenant: the rule lives in the shared label bound, not in the tenant path."""
+    from slokit_app.catalog import load_catalog
+    from slokit_app.metrics import Metrics
+
+    from .helpers import CATALOG
+
+    m = Metrics(load_catalog(CATALOG))
+    for version in ("AKIAIOSFODNN7EXAMPLE", "v2-regressed"):
+        m.set("llm_prompt_template_info", {"feature": "support_chat", "prompt_version": version}, 1)
+    text = m.exposition()[0].decode()
+    assert 'prompt_version="other"' in text and 'prompt_version="v2-regressed"' in text
+    assert "AKIAIOSFODNN7EXAMPLE" not in text
+
+
 def test_feedback_feature_from_the_caller_is_bounded():
     h = make_harness()
     h.client.post("/v1/feedback", json={"feature": "4539148803436467", "rating": "down"})
