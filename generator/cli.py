@@ -173,8 +173,10 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
     """Compile SLO specs into rules, rule tests, dashboards, provisioning and runbooks.
 
     Everything is rendered in memory first: on any error nothing is written.
-    Each file is replaced atomically; files slokit generated before and no
-    longer produces are removed, anything else is left alone.
+    The write is one transaction (staged in .slokit/, rolled back on any
+    failure, recovered by the next run after a crash). A file slokit
+    generated before and no longer produces is removed only while it still
+    holds what slokit wrote; anything else is left alone.
 
     \b
     Examples:
@@ -184,31 +186,58 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
       slokit generate --format operator     # also PrometheusRule objects for the Prometheus Operator
     """
     from slokit.pipeline import build_outputs
-    from slokit.write import WriteError, diff, plan_changes, write_outputs
 
     project = load(paths, catalog)
     found = inputs(paths, catalog)
     out_dir = out_dir if out_dir is not None else found.output
     outputs = build_outputs(project, found.formats(tuple(formats)))
     if check:
-        changes = plan_changes(out_dir, outputs)
-        if not changes:
-            click.echo(f"up to date: {len(outputs)} files")
-            return
-        click.echo(diff(out_dir, outputs, changes), nl=False)
-        for change in changes:
-            click.echo(f"{change.kind}: {change.path}", err=True)
-        click.echo(f"{len(changes)} generated file{'s' if len(changes) != 1 else ''} out of date; "
-                   "run `slokit generate` and commit the result", err=True)
+        check_outputs(out_dir, outputs, project.inputs)
+    else:
+        write_all(out_dir, outputs, project.inputs)
+
+
+def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> None:
+    from slokit.write import diff, pending_transaction, plan_changes
+
+    if pending_transaction(out_dir):
+        click.echo(f"slokit: an interrupted `slokit generate` left {out_dir / '.slokit/transaction'}; run "
+                   "`slokit generate` (it rolls the interrupted run back) before checking", err=True)
         sys.exit(EXIT_INVALID)
     try:
-        changes = write_outputs(out_dir, outputs)
-    except (WriteError, OSError) as exc:
+        changes = plan_changes(out_dir, outputs, inputs)
+    except SlokitError as exc:
+        report(exc)
+    if not changes:
+        click.echo(f"up to date: {len(outputs)} files")
+        return
+    click.echo(diff(out_dir, outputs, changes), nl=False)
+    for change in changes:
+        click.echo(f"{change.kind}: {change.path}", err=True)
+    click.echo(f"{len(changes)} generated file{'s' if len(changes) != 1 else ''} out of date; "
+               "run `slokit generate` and commit the result", err=True)
+    sys.exit(EXIT_INVALID)
+
+
+def write_all(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> None:
+    from slokit.transaction import TransactionError
+    from slokit.write import write_outputs
+
+    def waiting() -> None:
+        click.echo("slokit: waiting for another `slokit generate` in the same output root to finish", err=True)
+
+    try:
+        result = write_outputs(out_dir, outputs, inputs, on_wait=waiting)
+    except SlokitError as exc:
+        report(exc)
+    except (TransactionError, OSError) as exc:
         click.echo(f"slokit: nothing written: {exc}", err=True)
         sys.exit(EXIT_INVALID)
-    for change in changes:
+    for warning in result.warnings:
+        click.echo(f"slokit: warning: {warning}", err=True)
+    for change in result.changes:
         click.echo(f"{change.kind}: {out_dir / change.path}")
-    click.echo(f"{len(outputs)} files, {len(changes)} changed")
+    click.echo(f"{len(outputs)} files, {len(result.changes)} changed")
 
 
 @main.command("test")

@@ -17,7 +17,9 @@ characters, and it never lets a parser exception escape as anything but
 from __future__ import annotations
 
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,14 +284,17 @@ def parse_yaml(text: str, path: str) -> Source:
         raise SlokitError([Diagnostic(path, line, col, f"unsupported character U+{code:04X}",
                                       "remove it; YAML files may contain only printable characters")]) from None
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise SlokitError([Diagnostic(path, 1, 1, f"YAML error: {exc}")]) from None
+        # str(exc) quotes the offending line; say only what kind of problem it is.
+        raise SlokitError([Diagnostic(path, 1, 1, f"YAML error ({type(exc).__name__})",
+                                      "check that this is an SLO spec or catalog file")]) from None
     finally:
         if loader is not None:
             loader.dispose()
     if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "null"):
         raise SlokitError([Diagnostic(path, 1, 1, "file is empty", "write a mapping with the documented keys")])
     if not isinstance(node, yaml.MappingNode):
-        found = "a list" if isinstance(node, yaml.SequenceNode) else f"the single value {node.value[:40]!r}"
+        # The value itself is not quoted: a file that is not a spec (a token, a password file) must not be echoed.
+        found = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
         raise SlokitError([Diagnostic(path, *_mark(node), f"the file must be a mapping of keys to values, not {found}",
                                       "start with `key: value` lines, e.g. `service: my-service`")])
     builder = _Builder(path)
@@ -299,17 +304,44 @@ def parse_yaml(text: str, path: str) -> Source:
     return Source(path=path, data=data, positions=builder.positions, key_positions=builder.key_positions)
 
 
+def read_bytes(file: Path, display: str, limit: int = MAX_FILE_BYTES) -> bytes:
+    """A regular file's bytes, at most `limit`; never blocks on a FIFO or device, never reads a directory."""
+    try:
+        # O_NONBLOCK: opening a FIFO without a writer would otherwise wait forever.
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise SlokitError([Diagnostic(display, 1, 1, f"cannot read file: {exc.strerror}",
+                                      "check that the file exists and that you may read it")]) from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise SlokitError([Diagnostic(display, 1, 1, "is a directory, not a YAML file",
+                                          "rename it or move it out of the way")])
+        if not stat.S_ISREG(info.st_mode):
+            raise SlokitError([Diagnostic(display, 1, 1, "is not a regular file (a FIFO, socket or device)",
+                                          "slokit reads only regular files; replace it with one")])
+        if info.st_size > limit:
+            raise _too_large(display, limit)
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            raw = handle.read(limit + 1)
+    except OSError as exc:
+        raise SlokitError([Diagnostic(display, 1, 1, f"cannot read file: {exc.strerror}",
+                                      "check that you may read it")]) from None
+    finally:
+        os.close(fd)
+    if len(raw) > limit:
+        raise _too_large(display, limit)
+    return raw
+
+
+def _too_large(display: str, limit: int) -> SlokitError:
+    return SlokitError([Diagnostic(display, 1, 1, f"file is larger than {limit // (1024 * 1024)} MiB, the most slokit "
+                                   "reads from one file", "split it: one spec file per service")])
+
+
 def read_yaml(file: Path, display: str | None = None) -> Source:
     display = display or str(file)
-    try:
-        with open(file, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise SlokitError([Diagnostic(display, 1, 1, f"cannot read file: {exc.strerror}")]) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise SlokitError([Diagnostic(display, 1, 1, "file is larger than 1 MiB",
-                                      "split it: one spec file per service")])
-    return parse_bytes(raw, display)
+    return parse_bytes(read_bytes(file, display), display)
 
 
 def parse_bytes(raw: bytes, display: str) -> Source:

@@ -209,3 +209,15 @@ def runbook_path(service: str) -> str:
 
 
 MANIFEST_FILE = ".slokit-manifest.json"
+# The only directories (relative to the output root) slokit writes into or prunes; a manifest entry or an
+# output anywhere else is refused, so a hand-edited manifest cannot reach README.md or slos/.
+OUTPUT_DIRS = ("alerts", "dashboards", "docs/runbooks", "stack/grafana/provisioning")
+# slokit's own working area in the output root (lock, staged files, backups, journal); git-ignored.
+STATE_DIR = ".slokit"
+LOCK_FILE = f"{STATE_DIR}/lock"
+TRANSACTION_DIR = f"{STATE_DIR}/transaction"
+
+
+def is_output_path(rel: str) -> bool:
+    """True when `rel` lies in one of the directories slokit writes (or is the manifest itself)."""
+    return rel == MANIFEST_FILE or any(rel.startswith(d + "/") for d in OUTPUT_DIRS)

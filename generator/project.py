@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -29,6 +31,8 @@ class Project:
     catalog_source: Source
     services: tuple[ServiceFile, ...]
     settings: Settings = NO_SETTINGS  # from slokit.yaml, when the project has one
+    # Real paths of every file read; `generate` never writes or prunes one of them.
+    inputs: frozenset[Path] = frozenset()
 
 
 def _display(path: Path) -> str:
@@ -38,19 +42,79 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def find_spec_files(paths: list[Path]) -> list[Path]:
-    """SLO spec files under `paths` (directories are scanned, not recursively), sorted.
+# The most input one run reads, in all files together; per file, `load.MAX_FILE_BYTES`.
+MAX_TOTAL_BYTES = 16 * 1024 * 1024
+
+
+def _inside(directory: str, path: str) -> bool:
+    return path == directory or path.startswith(directory.rstrip(os.sep) + os.sep)
+
+
+def _entry_problem(directory: Path, entry: Path) -> tuple[str, str] | None:
+    """Why a `*.yaml` entry of a scanned directory cannot be read as a spec, or None.
+
+    Checked without reading it: a link is followed only when it stays inside
+    the directory, so `x.yaml -> ~/.token` is refused before its content could
+    reach an error message.
+    """
+    try:
+        info = os.lstat(entry)
+    except OSError as exc:
+        return f"cannot examine this file: {exc.strerror}", "check its permissions"
+    if stat.S_ISLNK(info.st_mode):
+        target = os.path.realpath(entry)
+        if not _inside(os.path.realpath(directory), target):
+            return ("is a symlink to a file outside the spec directory; slokit does not follow it",
+                    "copy the spec into the directory, or name the file on the command line")
+        try:
+            info = os.stat(entry)
+        except OSError:
+            return "is a symlink to a file that does not exist", "remove the link or fix its target"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a directory, not a spec file", "rename it, or move it out of the spec directory"
+    if not stat.S_ISREG(info.st_mode):
+        return ("is not a regular file (a FIFO, socket or device)",
+                "slokit reads only regular files; remove it from the spec directory")
+    if not os.access(entry, os.R_OK):
+        return "cannot read file: Permission denied", "make it readable, or move it out of the spec directory"
+    return None
+
+
+def _scan(directory: Path) -> tuple[list[Path], list[Diagnostic]]:
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError as exc:
+        return [], [Diagnostic(_display(directory), 1, 1, f"cannot list the directory: {exc.strerror}",
+                               "check its permissions, or pass the spec files themselves")]
+    found, diags = [], []
+    for name in names:
+        entry = directory / name
+        if Path(name).suffix not in (".yaml", ".yml") or name == CATALOG_FILE:
+            continue
+        problem = _entry_problem(directory, entry)
+        if problem:
+            diags.append(Diagnostic(_display(entry), 1, 1, *problem))
+        else:
+            found.append(entry)
+    return found, diags
+
+
+def find_spec_files(paths: list[Path]) -> tuple[list[Path], list[Diagnostic]]:
+    """SLO spec files under `paths` (directories are scanned, not recursively), sorted, and problems found.
 
     A file named twice (`slos/ slos/a.yaml`, or by a relative and an absolute
     path) is read once, else it would clash with itself as a duplicate service.
+    A `*.yaml` entry of a directory that cannot be read as a spec is an error,
+    never skipped: skipping it would let `generate` prune that service.
     """
     files: dict[Path, Path] = {}
+    diags: list[Diagnostic] = []
     for p in paths:
-        found = [f for f in p.iterdir() if f.suffix in (".yaml", ".yml") and f.name != CATALOG_FILE and f.is_file()] \
-            if p.is_dir() else [p]
+        found, errs = _scan(p) if p.is_dir() else ([p], [])
+        diags += errs
         for f in found:
             files.setdefault(f.resolve(), f)
-    return sorted(files.values(), key=lambda f: str(f))
+    return sorted(files.values(), key=lambda f: str(f)), diags
 
 
 def locate_catalog(paths: list[Path], catalog: Path | None) -> Path:
@@ -58,11 +122,30 @@ def locate_catalog(paths: list[Path], catalog: Path | None) -> Path:
         return catalog
     for p in paths:
         candidate = (p if p.is_dir() else p.parent) / CATALOG_FILE
-        if candidate.is_file():
+        if os.path.lexists(candidate):
+            problem = _entry_problem(candidate.parent, candidate)
+            if problem:
+                raise SlokitError([Diagnostic(_display(candidate), 1, 1, *problem)])
             return candidate
     raise SlokitError([Diagnostic(_display(paths[0] if paths else Path(".")), 1, 1,
                                   f"no metric catalog found: expected {CATALOG_FILE} beside the SLO files",
                                   "create it, or pass --catalog FILE")])
+
+
+def _over_total(files: list[Path]) -> Diagnostic | None:
+    """Refuse a run whose inputs add up to more than MAX_TOTAL_BYTES, before any of them is parsed."""
+    total = 0
+    for f in files:
+        try:
+            total += os.stat(f).st_size
+        except OSError:
+            continue  # reported when it is read
+        if total > MAX_TOTAL_BYTES:
+            return Diagnostic(_display(f), 1, 1, f"the input files add up to more than {MAX_TOTAL_BYTES // 2**20} MiB "
+                              "(reached at this file), the most slokit reads in one run",
+                              "split the project: run slokit on a few spec directories at a time, "
+                              "each with its own --out")
+    return None
 
 
 def to_model(source: Source, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
@@ -84,6 +167,12 @@ def load_project(paths: list[Path], catalog: Path | None = None, settings: Setti
 
     diags: list[Diagnostic] = []
     catalog_path = locate_catalog(paths, catalog)
+    spec_files, diags = find_spec_files(paths)
+    unreadable = bool(diags)
+    spec_files = [f for f in spec_files if not (catalog_path.exists() and f.resolve() == catalog_path.resolve())]
+    too_much = _over_total([catalog_path, *spec_files])
+    if too_much:
+        raise SlokitError([too_much])
     catalog_model: Catalog | None = None
     catalog_source: Source | None = None
     try:
@@ -94,13 +183,10 @@ def load_project(paths: list[Path], catalog: Path | None = None, settings: Setti
         diags += exc.diagnostics
 
     services: list[ServiceFile] = []
-    spec_files = find_spec_files(paths)
-    if not spec_files:
+    if not spec_files and not unreadable:
         diags.append(Diagnostic(_display(paths[0]), 1, 1, "no SLO spec files (*.yaml, *.yml) found",
                                 "pass a directory holding one spec file per service"))
     for f in spec_files:
-        if catalog_path.exists() and f.resolve() == catalog_path.resolve():
-            continue
         try:
             src = read_yaml(f, _display(f))
         except SlokitError as exc:
@@ -112,8 +198,9 @@ def load_project(paths: list[Path], catalog: Path | None = None, settings: Setti
             services.append(ServiceFile(spec, src))
 
     if catalog_model is not None and catalog_source is not None:
+        inputs = frozenset(Path(os.path.realpath(f)) for f in [catalog_path, *spec_files])
         project = Project(catalog_model, catalog_source, tuple(sorted(services, key=lambda s: s.spec.service)),
-                          settings)
+                          settings, inputs)
         diags += validate_project(project)
     if diags:
         raise SlokitError(diags)

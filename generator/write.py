@@ -1,23 +1,31 @@
-"""Writing outputs: all or nothing, atomic per file, pruning only our own files.
+"""Writing outputs: all or nothing, only inside what slokit owns, pruning only files that still hold its output.
 
-slokit records what it wrote in a manifest (`.slokit-manifest.json` in the
-output root). A file it generated before and no longer produces (a deleted
-SLO) is removed; any other file in the output directories is left alone,
-because slokit did not create it.
+What slokit owns in an output root: the files it generates, in the
+directories of `naming.OUTPUT_DIRS`, the manifest, and `.slokit/`. Before
+anything is written every target and every manifest entry is checked on the
+file system without following links: a symlink anywhere on the way (even one
+pointing back inside the root), a directory, FIFO or other special file where
+a file belongs, or an input file (spec or catalog) is an error, and nothing is
+touched. A file the manifest lists that is no longer generated is removed
+only when its sha256 still equals the one recorded when slokit wrote it;
+otherwise it is reported and left alone (see `manifest.py` for old manifests
+without hashes). The write itself is a transaction (`transaction.py`).
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 import os
-import tempfile
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from slokit import naming as N
+from slokit import transaction as T
+from slokit.errors import Diagnostic, SlokitError
+from slokit.manifest import Manifest, content_hash, manifest_text, read_manifest
 
-MANIFEST_VERSION = 1
+MAX_COMPARE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -26,144 +34,188 @@ class Change:
     kind: str  # added | changed | removed
 
 
-def read_manifest(root: Path) -> set[str]:
-    path = root / N.MANIFEST_FILE
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        files = data.get("files", [])
-        return {f for f in files if isinstance(f, str) and _inside(root, f)}
-    except (OSError, ValueError, AttributeError):
-        return set()
+@dataclass(frozen=True)
+class WritePlan:
+    changes: list[Change]
+    manifest: dict[str, str | None]  # the manifest to write
+    warnings: list[str] = field(default_factory=list)
+    new_dirs: list[str] = field(default_factory=list)
+    existing: frozenset[str] = frozenset()  # targets that are files now (backed up before they are replaced)
 
 
-def _inside(root: Path, rel: str) -> bool:
-    """A manifest entry must stay inside the output root (a hand-edited manifest must not delete /etc)."""
-    if os.path.isabs(rel) or ".." in Path(rel).parts:
-        return False
-    return True
+@dataclass(frozen=True)
+class WriteResult:
+    changes: list[Change]
+    warnings: list[str]
 
 
-def manifest_text(paths: list[str]) -> str:
-    return json.dumps({"generator": "slokit", "version": MANIFEST_VERSION, "files": sorted(paths)}, indent=2) + "\n"
+
+class Unsafe(Exception):
+    """A path slokit would write or delete is not a plain file inside the root."""
 
 
-def plan_changes(root: Path, outputs: dict[str, str]) -> list[Change]:
-    """What `write_outputs` would change, without touching anything."""
-    changes = []
-    for rel, text in sorted(outputs.items()):
-        target = root / rel
+def _walk(root: Path, rel: str) -> tuple[str, list[str]]:
+    """What is at `rel` under `root` without following links: ("absent" | "file", missing parent dirs).
+
+    Raise Unsafe for a symlink on the way or at the end, a non-directory where
+    a directory belongs, a directory or special file at the end.
+    """
+    parts = rel.split("/")
+    current = root
+    for i, part in enumerate(parts):
+        current = current / part
         try:
-            current = target.read_text(encoding="utf-8")
+            info = os.lstat(current)
         except FileNotFoundError:
-            changes.append(Change(rel, "added"))
+            return "absent", ["/".join(parts[:j + 1]) for j in range(i, len(parts) - 1)]
+        except OSError as exc:
+            raise Unsafe(f"{'/'.join(parts[:i + 1])} cannot be examined: {exc.strerror}") from None
+        shown = "/".join(parts[:i + 1])
+        if stat.S_ISLNK(info.st_mode):
+            where = os.path.realpath(current)
+            outside = not (where == str(root) or where.startswith(str(root) + os.sep))
+            raise Unsafe(f"{shown} is a symlink (to {'outside the output root' if outside else where}); "
+                         "slokit never writes or deletes through a symlink")
+        last = i == len(parts) - 1
+        if not last and not stat.S_ISDIR(info.st_mode):
+            raise Unsafe(f"{shown} is not a directory, but slokit writes {rel} inside it")
+        if last and stat.S_ISDIR(info.st_mode):
+            raise Unsafe(f"{shown} is a directory, where slokit writes a file; move it away")
+        if last and not stat.S_ISREG(info.st_mode):
+            raise Unsafe(f"{shown} is a special file (FIFO, socket or device), where slokit writes a file; remove it")
+    return "file", []
+
+
+def _read(path: Path) -> bytes:
+    """A regular file's bytes; O_NONBLOCK|O_NOFOLLOW so a file swapped for a FIFO or link cannot hang or redirect."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Unsafe(f"{path} is not a regular file")
+        chunks, size = [], 0
+        while chunk := os.read(fd, 1024 * 1024):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_COMPARE_BYTES:
+                break
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _display(out: Path, rel: str) -> str:
+    return str(out / rel)
+
+
+def plan_write(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = frozenset()) -> WritePlan:
+    """Everything `write_outputs` would do, checked; nothing is touched. Raise SlokitError when unsafe."""
+    root = Path(os.path.realpath(out))
+    manifest = read_manifest(root, _display(out, N.MANIFEST_FILE)) if root.is_dir() else Manifest()
+    diags: list[Diagnostic] = []
+    changes: list[Change] = []
+    new_dirs: set[str] = set()
+    existing: set[str] = set()
+    hashes: dict[str, str | None] = {}
+    for rel, text in sorted(outputs.items()):
+        hashes[rel] = content_hash(text)
+        try:
+            if not N.is_output_path(rel) or rel == N.MANIFEST_FILE:
+                raise Unsafe(f"{rel} is not in a directory slokit writes")
+            state, missing = _walk(root, rel)
+            if Path(os.path.realpath(root / rel)) in inputs:
+                raise Unsafe(f"{rel} is one of the input files; slokit never overwrites its inputs")
+            if state == "absent":
+                new_dirs.update(missing)
+                changes.append(Change(rel, "added"))
+                continue
+            existing.add(rel)
+            if _read(root / rel) != text.encode("utf-8"):
+                changes.append(Change(rel, "changed"))
+        except Unsafe as exc:
+            diags.append(Diagnostic(_display(out, rel), 1, 1, f"cannot write this output: {exc}",
+                                    "remove or move what is in the way, then run `slokit generate` again"))
+    warnings: list[str] = []
+    for rel in sorted(manifest.paths - set(outputs)):
+        recorded = manifest.files[rel]
+        try:
+            state, _ = _walk(root, rel)
+            if state == "absent":
+                continue
+            if Path(os.path.realpath(root / rel)) in inputs:
+                raise Unsafe(f"{rel} is one of the input files")
+            current = content_hash(_read(root / rel))
+        except Unsafe as exc:
+            diags.append(manifest.diagnostic(rel, f"manifest entry {rel}: {exc}; nothing was written or removed"))
             continue
-        except (OSError, UnicodeDecodeError):
-            current = None
-        if current != text:
-            changes.append(Change(rel, "changed"))
-    for rel in sorted(read_manifest(root) - set(outputs)):
-        if (root / rel).exists():
+        except OSError as exc:
+            warnings.append(f"{_display(out, rel)}: listed in the manifest but cannot be read ({exc}); left in place")
+            hashes[rel] = recorded
+            continue
+        if recorded is None:
+            warnings.append(f"{_display(out, rel)}: no longer generated, but the manifest (version 1) has no content "
+                            "hash to prove the file is unchanged; left in place. Delete it yourself if it is stale")
+            hashes[rel] = None
+        elif current != recorded:
+            warnings.append(f"{_display(out, rel)}: no longer generated, but edited since slokit wrote it; "
+                            "left in place. Delete it yourself if it is stale")
+            hashes[rel] = recorded
+        else:
+            existing.add(rel)
             changes.append(Change(rel, "removed"))
-    return changes
+    if diags:
+        raise SlokitError(diags)
+    changes.sort(key=lambda c: c.path)
+    return WritePlan(changes, hashes, warnings, sorted(new_dirs), frozenset(existing))
+
+
+def plan_changes(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = frozenset()) -> list[Change]:
+    """What `write_outputs` would change, without touching anything (`generate --check`)."""
+    return plan_write(out, outputs, inputs).changes
+
+
+def pending_transaction(out: Path) -> bool:
+    """An interrupted run left a transaction behind (the next `generate` rolls it back)."""
+    return os.path.lexists(Path(os.path.realpath(out)) / N.TRANSACTION_DIR)
 
 
 def diff(root: Path, outputs: dict[str, str], changes: list[Change], context: int = 3) -> str:
-    """A unified diff of committed files against a fresh generation."""
+    """A unified diff of committed files against a fresh generation (only files `plan_changes` vetted)."""
     chunks = []
     for change in changes:
         target = root / change.path
-        old = target.read_text(encoding="utf-8", errors="replace").splitlines(keepends=True) if target.exists() else []
+        old = _read(target).decode("utf-8", errors="replace").splitlines(keepends=True) \
+            if change.kind != "added" else []
         new = outputs.get(change.path, "").splitlines(keepends=True)
         chunks.extend(difflib.unified_diff(old, new, f"a/{change.path}", f"b/{change.path}", n=context))
     return "".join(chunks)
 
 
-class WriteError(Exception):
-    """An output could not be written; nothing was changed."""
+def write_outputs(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = frozenset(),
+                  lock_wait: float = T.LOCK_WAIT_SECONDS, on_wait=None) -> WriteResult:
+    """Write every output that changed, prune stale generated files, update the manifest: all or nothing.
 
-
-def _atomic_write(target: Path, text: str) -> None:
-    staged = _stage(target, text)
-    os.replace(staged, target)
-
-
-def _stage(target: Path, text: str) -> str:
-    """Write `text` to a temporary file beside `target` (same filesystem, so the final rename is atomic)."""
-    if target.is_dir():
-        raise WriteError(f"{target} is a directory, where slokit writes a file; move it away")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return tmp
-
-
-def _missing_dirs(root: Path, targets: list[Path]) -> list[Path]:
-    """Directories the targets need that do not exist yet (deepest first), to remove again on failure."""
-    missing: set[Path] = set()
-    for target in targets:
-        d = target.parent
-        while not d.exists() and d != root:
-            missing.add(d)
-            d = d.parent
-    return sorted(missing, key=lambda p: len(p.parts), reverse=True)
-
-
-def write_outputs(root: Path, outputs: dict[str, str]) -> list[Change]:
-    """Write every output that changed, prune stale generated files, update the manifest.
-
-    Everything is rendered before this is called, so a user error can never
-    leave a half-written tree. Writing is two-phase: every changed file is
-    first staged as a temporary file beside its target; only when all are
-    staged are they renamed into place (a rename within a directory is
-    atomic). If staging fails (disk full, a directory in the way, no
-    permission), the staged files and new directories are removed and no
-    output has changed.
+    Everything is rendered before this is called. Under the lock, a leftover
+    of an interrupted run is rolled back first, then the plan is made and
+    checked, then committed as one transaction with the manifest as its last
+    operation. Raise SlokitError (unsafe tree or manifest: nothing touched),
+    T.TransactionError (a failure during the write: everything restored).
     """
-    changes = plan_changes(root, outputs)
-    previous = read_manifest(root)
-    writes = [root / c.path for c in changes if c.kind != "removed"]
-    new_dirs = _missing_dirs(root, writes)
-    staged: list[tuple[str, Path]] = []
-    try:
-        for target in writes:
-            staged.append((_stage(target, outputs[target.relative_to(root).as_posix()]), target))
-    except BaseException:
-        for tmp, _ in staged:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        for d in new_dirs:
-            try:
-                d.rmdir()
-            except OSError:
-                pass
-        raise
-    for tmp, target in staged:
-        os.replace(tmp, target)
-    for change in changes:
-        if change.kind == "removed":
-            (root / change.path).unlink()
-            _remove_empty_parents(root, (root / change.path).parent)
-    manifest = manifest_text(list(outputs))
-    if previous != set(outputs) or not (root / N.MANIFEST_FILE).exists():
-        _atomic_write(root / N.MANIFEST_FILE, manifest)
-    return changes
-
-
-def _remove_empty_parents(root: Path, directory: Path) -> None:
-    root = root.resolve()
-    directory = directory.resolve()
-    while directory != root and root in directory.parents:
+    out.mkdir(parents=True, exist_ok=True)
+    root = Path(os.path.realpath(out))
+    warnings: list[str] = []
+    with T.locked(root, lock_wait, on_wait):
+        recovered = T.recover(root)
+        if recovered:
+            warnings.append(recovered)
+        plan = plan_write(out, outputs, inputs)
+        warnings += plan.warnings
+        ops = [T.Operation(c.path, outputs.get(c.path), c.path in plan.existing) for c in plan.changes]
+        new_manifest = manifest_text(plan.manifest)
         try:
-            directory.rmdir()
-        except OSError:
-            return
-        directory = directory.parent
+            current = _read(root / N.MANIFEST_FILE) if os.path.lexists(root / N.MANIFEST_FILE) else None
+        except (OSError, Unsafe):
+            current = None
+        if ops or current != new_manifest.encode("utf-8"):
+            ops.append(T.Operation(N.MANIFEST_FILE, new_manifest, current is not None))
+            warnings += T.commit(root, ops, plan.new_dirs)
+    return WriteResult(plan.changes, warnings)

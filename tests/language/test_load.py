@@ -50,7 +50,7 @@ def test_every_duplicate_key_is_reported_with_the_first_position():
         ("# only a comment\n", "1:1: file is empty"),
         ("---\n", "1:1: file is empty"),
         ("- a\n", "1:1: the file must be a mapping of keys to values, not a list"),
-        ("a\n", "1:1: the file must be a mapping of keys to values, not the single value 'a'"),
+        ("a\n", "1:1: the file must be a mapping of keys to values, not a single value"),
         ("a:\n\tb: 1\n", "2:1: tab character used for indentation"),
         ("a: 1\n---\nb: 2\n", "2:1: more than one YAML document in the file"),
         ("a: &x 1\nb: *x\n", "2:4: YAML alias *x is not supported"),

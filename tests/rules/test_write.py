@@ -41,13 +41,16 @@ def generate(root: Path, *args: str):
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+    """Every file and directory under root (slokit's lock and its .gitignore aside, which a run may create)."""
+    own = {N.STATE_DIR, N.LOCK_FILE, f"{N.STATE_DIR}/.gitignore"}
+    return {p.relative_to(root).as_posix(): (p.read_bytes() if p.is_file() else b"<dir>")
+            for p in sorted(root.rglob("*")) if p.relative_to(root).as_posix() not in own}
 
 
 def test_generate_then_check_is_clean(project):
     result = generate(project)
     assert result.exit_code == 0, result.output
-    files = W.read_manifest(project)
+    files = W.read_manifest(project).paths
     assert {N.rules_path("support-chatbot"), N.rule_tests_path("support-chatbot"),
             N.budget_rule_tests_path("support-chatbot"), N.runbook_path("rag-assistant")} <= files
     result = generate(project, "--check")
@@ -87,7 +90,7 @@ def test_a_failing_renderer_writes_nothing(project, monkeypatch):
     monkeypatch.setattr(pipeline, "renderers", lambda: [*ORIGINAL_RENDERERS(), broken])
     result = generate(project)
     assert isinstance(result.exception, RuntimeError)
-    assert snapshot(project) == {p: b for p, b in snapshot(project).items() if p.startswith("slos/")}
+    assert snapshot(project) == {p: b for p, b in snapshot(project).items() if p == "slos" or p.startswith("slos/")}
 
 
 ORIGINAL_RENDERERS = __import__("slokit.pipeline", fromlist=["renderers"]).renderers
@@ -99,27 +102,27 @@ def test_a_write_failure_midway_changes_nothing(project, monkeypatch):
     spec.write_text(spec.read_text().replace("objective: 99.5", "objective: 99.7"))
     before = snapshot(project)
     calls = []
-    real_stage = W._stage
+    real_replace = os.replace
 
-    def flaky(target, text):
-        calls.append(target)
+    def flaky(src, dst, **kw):
+        calls.append(dst)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
-        return real_stage(target, text)
+        return real_replace(src, dst, **kw)
 
-    monkeypatch.setattr(W, "_stage", flaky)
+    monkeypatch.setattr(os, "replace", flaky)
     result = generate(project)
     assert result.exit_code == 1 and "nothing written: [Errno 28] No space left on device" in result.stderr
-    assert len(calls) == 3
-    assert snapshot(project) == before  # no output replaced, no temporary file left behind
+    assert len(calls) > 3  # the roll back moved the backups back
+    assert snapshot(project) == before  # no output replaced, nothing staged left behind
 
 
 def test_a_directory_in_the_way_changes_nothing(project):
     (project / N.rules_path("rag-assistant")).mkdir(parents=True)
     result = generate(project)
     assert result.exit_code == 1 and "is a directory" in result.stderr
-    assert sorted(p for p in snapshot(project) if not p.startswith("slos/")) == []
-    assert [p for p in project.rglob("*.tmp")] == []
+    assert sorted(p for p in snapshot(project) if p != "slos" and not p.startswith("slos/")) == ["alerts", N.rules_path("rag-assistant")]
+    assert [p for p in project.rglob("*.tmp")] == [] and not (project / N.TRANSACTION_DIR).exists()
 
 
 def test_prune_removes_only_files_slokit_generated(project):
@@ -136,15 +139,16 @@ def test_prune_removes_only_files_slokit_generated(project):
         assert not (project / rel).exists()
     for rel, text in mine.items():
         assert (project / rel).read_text() == text
-    assert N.rules_path("rag-assistant") not in W.read_manifest(project)
+    assert N.rules_path("rag-assistant") not in W.read_manifest(project).paths
 
 
 def test_a_hand_edited_manifest_cannot_delete_outside_the_output_root(project, tmp_path_factory):
     victim = tmp_path_factory.mktemp("outside") / "victim.txt"
     victim.write_text("keep me")
-    (project / N.MANIFEST_FILE).write_text(W.manifest_text([str(victim), f"../{victim.parent.name}/victim.txt",
-                                                            "alerts/../../x"]))
-    assert generate(project).exit_code == 0
+    (project / N.MANIFEST_FILE).write_text(W.manifest_text(dict.fromkeys(
+        [str(victim), f"../{victim.parent.name}/victim.txt", "alerts/../../x"])))
+    result = generate(project)
+    assert result.exit_code == 1 and "is an absolute path" in result.stderr and "contains `..`" in result.stderr
     assert victim.read_text() == "keep me"
 
 
