@@ -148,8 +148,9 @@ def plan_write(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = fro
             diags.append(manifest.diagnostic(rel, f"manifest entry {rel}: {exc}; nothing was written or removed"))
             continue
         except OSError as exc:
-            warnings.append(f"{_display(out, rel)}: listed in the manifest but cannot be read ({exc}); left in place")
-            hashes[rel] = recorded
+            diags.append(manifest.diagnostic(rel, f"manifest entry {rel} cannot be read to verify it "
+                                             f"({exc.strerror or exc}); nothing was written or removed",
+                                             "make it readable, or delete it if it is stale"))
             continue
         if recorded is None:
             warnings.append(f"{_display(out, rel)}: no longer generated, but the manifest (version 1) has no content "
