@@ -114,6 +114,19 @@ def locked(root: Path, wait: float = LOCK_WAIT_SECONDS, on_wait=None) -> Iterato
         os.close(fd)  # releases the lock
 
 
+def _discard(root: Path, txn: Path) -> None:
+    """Remove a finished transaction: renamed away first, so a half-removed one is never mistaken for a
+    transaction whose journal is missing."""
+    trash = root / N.STATE_DIR / f"trash-{os.getpid()}"
+    os.replace(txn, trash)
+    shutil.rmtree(trash)
+
+
+def _empty_trash(root: Path) -> None:
+    for entry in (root / N.STATE_DIR).glob("trash-*"):
+        shutil.rmtree(entry, ignore_errors=True)
+
+
 def _paths(root: Path) -> tuple[Path, Path, Path]:
     txn = root / N.TRANSACTION_DIR
     return txn, txn / "staged", txn / "backup"
@@ -159,6 +172,7 @@ def _remove_empty_parents(root: Path, rel: str) -> None:
 def recover(root: Path) -> str | None:
     """Finish or undo an interrupted run's transaction (call with the lock held); say what was done."""
     txn, _, _ = _paths(root)
+    _empty_trash(root)
     if not os.path.lexists(txn):
         return None
     try:
@@ -179,10 +193,10 @@ def recover(root: Path) -> str | None:
         for rel, writes, _ in ops:
             if not writes:
                 _remove_empty_parents(root, rel)
-        message = "finished the cleanup of an interrupted `slokit generate`"
+        message = "finished the cleanup of an interrupted `slokit generate` (its outputs were complete)"
     else:
         message = "removed the staged files of an interrupted `slokit generate` (no output had changed)"
-    shutil.rmtree(txn)
+    _discard(root, txn)
     return message
 
 
@@ -231,7 +245,7 @@ def commit(root: Path, ops: list[Operation], new_dirs: list[str]) -> list[str]:
         for op in ops:
             if op.text is None:
                 _remove_empty_parents(root, op.path)
-        shutil.rmtree(txn)
+        _discard(root, txn)
     except OSError as exc:
         return [f"the outputs are committed, but removing {N.TRANSACTION_DIR} failed ({_describe(exc)}); "
                 "the next `slokit generate` removes it"]

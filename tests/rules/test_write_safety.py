@@ -400,56 +400,86 @@ def test_check_refuses_while_an_interrupted_transaction_is_pending(tree):
     assert result.exit_code == 1 and "an interrupted `slokit generate` left" in result.stderr
 
 
-def kill_during_write(root: Path, variant: str, delay: float) -> str:
+def variant_outputs(rendered: dict[str, str], variant: str) -> dict[str, str]:
+    """The bundled example's outputs plus many synthetic ones (so a commit is long enough to be hit by a
+    kill); variant b also changes one file and drops another (so its commit replaces and prunes)."""
+    outputs = dict(rendered)
+    if variant == "b":
+        outputs[N.rules_path("support-chatbot")] += "# b\n"
+        outputs.pop(N.COST_DASHBOARD_PATH)
+    for i in range(80):
+        outputs[f"alerts/extra/{variant}-{i:03}.rules.yaml"] = f"groups: []  # {variant} {i}\n" * 50
+    return outputs
+
+
+def run_driver(root: Path, outputs_file: Path, delay: float | None, die_at: int | None = None) -> tuple[str, float]:
+    """Start a writer process; SIGKILL it `delay` seconds after it is ready (None: let it finish), or let it
+    SIGKILL itself at its `die_at`-th os.replace."""
     driver = Path(__file__).with_name("kill_driver.py")
-    proc = subprocess.Popen([sys.executable, str(driver), str(root), variant], stdout=subprocess.PIPE,
+    extra = [str(die_at)] if die_at else []
+    proc = subprocess.Popen([sys.executable, str(driver), str(root), str(outputs_file), *extra], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline() == "ready\n", proc.stderr.read()
-        time.sleep(delay)
-        proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate(timeout=120)
+        start = time.monotonic()
+        if delay is not None:
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+        out, err = proc.communicate(timeout=300)
+        took = time.monotonic() - start
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    return "finished" if "done" in out else "killed"
+    if delay is None and die_at is None:
+        assert proc.returncode == 0, err
+    return ("finished" if "done" in out else "killed"), took
 
 
-def test_sigkill_at_any_moment_leaves_either_the_old_or_the_new_tree(tmp_path):
+def test_sigkill_at_any_moment_leaves_either_the_old_or_the_new_tree(tmp_path, rendered):
     """20 real processes killed with SIGKILL at delays spread over the write; after each, recovery must
     give exactly the tree before the run or exactly the tree after it, never a mix or leftovers."""
-    sys.path.insert(0, str(Path(__file__).parent))
-    try:
-        from kill_driver import variant_outputs
-    finally:
-        sys.path.pop(0)
+    old, _ = rendered
     root = tmp_path / "project"
     shutil.copytree(REPO / "slos", root / "slos")
-    outputs = {v: variant_outputs(root, v) for v in "ab"}
-    states = {}
+    files, states = {}, {}
     for v in "ab":
+        files[v] = tmp_path / f"{v}.json"
+        files[v].write_text(json.dumps(variant_outputs(old, v)))
         scratch = tmp_path / f"scratch-{v}"
         shutil.copytree(root, scratch)
-        W.write_outputs(scratch, outputs[v])
-        states[v] = {k: b for k, b in snapshot(scratch).items()}
-    W.write_outputs(root, outputs["a"])
-    current, seen = "a", []
-    for i in range(20):
+        W.write_outputs(scratch, variant_outputs(old, v))
+        states[v] = snapshot(scratch)
+    W.write_outputs(root, variant_outputs(old, "a"))
+    # How long one full write takes here: the kill delays are spread from 0 to a little beyond it.
+    _, took = run_driver(root, files["b"], None)
+    assert snapshot(root) == states["b"]
+    with pytest.MonkeyPatch.context() as m:
+        replaces = count_calls(m, os, "replace", None)
+        W.write_outputs(tmp_path / "scratch-a", variant_outputs(old, "b"))
+    current, seen = "b", []
+
+    def kill_and_recover(label: str, delay: float | None, die_at: int | None = None) -> None:
+        nonlocal current
         target = "b" if current == "a" else "a"
-        delay = (i % 10) * 0.03
-        how = kill_during_write(root, target, delay)
+        how, _ = run_driver(root, files[target], delay, die_at)
         with T.locked(root):
-            recovered = T.recover(root)
+            recovered = T.recover(root) or ""
         state = snapshot(root)
-        assert state in (states[current], states[target]), f"iteration {i}: a mixed tree after kill at {delay}s"
-        assert not (root / N.TRANSACTION_DIR).exists()
-        current = target if state == states[target] else current
-        seen.append((how, "rolled back" if recovered and "rolled back" in recovered else
-                     "cleaned" if recovered else "none", current == target))
-    print("kill loop (how, recovery, new tree):", seen)
+        assert state in (states[current], states[target]), f"{label}: a mixed tree"
+        assert not (root / N.TRANSACTION_DIR).exists() and not list((root / N.STATE_DIR).glob("trash-*"))
+        flipped = state == states[target]
+        current = target if flipped else current
+        seen.append(f"{label}: {how}, recovery: {recovered.split(' (')[0] or '-'} -> {'new' if flipped else 'old'}")
+
+    for i in range(20):
+        delay = took * 1.2 * i / 19
+        kill_and_recover(f"SIGKILL after {delay:.2f}s", delay)
+    # A timer rarely lands inside the commit (it is short next to staging): crash at exact os.replace calls.
+    for k in sorted({1, 2, 3, replaces[0] // 4, replaces[0] // 2, replaces[0] - 2, replaces[0] - 1, replaces[0]}):
+        kill_and_recover(f"SIGKILL at os.replace #{k} of {replaces[0]}", None, k)
     # And the real CLI, killed at varying delays, then run to completion.
-    for delay in (0.2, 0.6, 1.0, 1.5):
+    for delay in (0.5, 1.5, 2.5):
         proc = subprocess.Popen([*SLOKIT, "generate"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         proc.kill()
@@ -459,9 +489,9 @@ def test_sigkill_at_any_moment_leaves_either_the_old_or_the_new_tree(tmp_path):
     check = subprocess.run([*SLOKIT, "generate", "--check"], cwd=root, capture_output=True, text=True, timeout=300)
     assert check.returncode == 0 and check.stdout.startswith("up to date:"), check.stdout + check.stderr
     assert not (root / N.TRANSACTION_DIR).exists()
-    real = outputs_of(root)
-    assert {rel: (root / rel).read_text() for rel in real} == real
-    assert set(read_manifest(root).files) == set(real)  # synthetic extras pruned: they were slokit's, unedited
+    assert {rel: (root / rel).read_text() for rel in old} == old
+    assert set(read_manifest(root).files) == set(old)  # synthetic extras pruned: they were slokit's, unedited
+    assert not (root / "alerts" / "extra").exists()
 
 
 # -- concurrency ---------------------------------------------------------------------------------------
