@@ -36,8 +36,9 @@ class Project:
 
 
 def _display(path: Path) -> str:
+    # The name as given: resolving the file itself would show a link's target instead of the link.
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except ValueError:
         return str(path)
 
@@ -62,14 +63,12 @@ def _entry_problem(directory: Path, entry: Path) -> tuple[str, str] | None:
     except OSError as exc:
         return f"cannot examine this file: {exc.strerror}", "check its permissions"
     if stat.S_ISLNK(info.st_mode):
-        target = os.path.realpath(entry)
-        if not _inside(os.path.realpath(directory), target):
+        if not os.path.exists(entry):
+            return "is a symlink to a file that does not exist", "remove the link or fix its target"
+        if not _inside(os.path.realpath(directory), os.path.realpath(entry)):
             return ("is a symlink to a file outside the spec directory; slokit does not follow it",
                     "copy the spec into the directory, or name the file on the command line")
-        try:
-            info = os.stat(entry)
-        except OSError:
-            return "is a symlink to a file that does not exist", "remove the link or fix its target"
+        info = os.stat(entry)
     if stat.S_ISDIR(info.st_mode):
         return "is a directory, not a spec file", "rename it, or move it out of the spec directory"
     if not stat.S_ISREG(info.st_mode):
