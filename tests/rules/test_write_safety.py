@@ -478,6 +478,8 @@ def test_sigkill_at_any_moment_leaves_either_the_old_or_the_new_tree(tmp_path, r
     # A timer rarely lands inside the commit (it is short next to staging): crash at exact os.replace calls.
     for k in sorted({1, 2, 3, replaces[0] // 4, replaces[0] // 2, replaces[0] - 2, replaces[0] - 1, replaces[0]}):
         kill_and_recover(f"SIGKILL at os.replace #{k} of {replaces[0]}", None, k)
+    print(f"kill loop (one write takes {took:.2f}s):", *seen, sep="\n  ")
+    assert any("rolled back" in line for line in seen)  # the exact-point crashes hit the commit
     # And the real CLI, killed at varying delays, then run to completion.
     for delay in (0.5, 1.5, 2.5):
         proc = subprocess.Popen([*SLOKIT, "generate"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
