@@ -277,6 +277,7 @@ def _generate(directory: Path) -> None:
     from slokit.errors import SlokitError
     from slokit.pipeline import build_outputs
     from slokit.project import load_project
+    from slokit.transaction import TransactionError
     from slokit.write import write_outputs
 
     try:
@@ -289,6 +290,12 @@ def _generate(directory: Path) -> None:
                    "fix it, then run `slokit generate`", err=True)
         sys.exit(1)
     outputs = build_outputs(project, settings.formats)
-    changes = write_outputs(settings.output, outputs)
-    click.echo(f"generated {len(outputs)} files ({len(changes)} changed) under {settings.output}")
+    try:
+        result = write_outputs(settings.output, outputs, project.inputs)
+    except (SlokitError, OSError, TransactionError) as exc:
+        click.echo(f"slokit: nothing generated: {exc}", err=True)
+        sys.exit(1)
+    for warning in result.warnings:
+        click.echo(f"slokit: warning: {warning}", err=True)
+    click.echo(f"generated {len(outputs)} files ({len(result.changes)} changed) under {settings.output}")
     click.echo("next: edit slos/, run `slokit generate`, commit everything")
