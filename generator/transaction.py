@@ -169,6 +169,21 @@ def _remove_empty_parents(root: Path, rel: str) -> None:
         parent = parent.parent
 
 
+def _owned(root: Path, rel: str) -> bool:
+    """A journal path must be an output path slokit could have written, reached without links."""
+    if rel != N.MANIFEST_FILE and not N.is_output_path(rel) and not any(rel == d or d.startswith(rel + "/")
+                                                                        for d in N.OUTPUT_DIRS):
+        return False
+    if os.path.isabs(rel) or any(part in ("", ".", "..") for part in rel.split("/")):
+        return False
+    current = root
+    for part in rel.split("/"):
+        current = current / part
+        if os.path.islink(current):
+            return False
+    return True
+
+
 def recover(root: Path) -> str | None:
     """Finish or undo an interrupted run's transaction (call with the lock held); say what was done."""
     txn, _, _ = _paths(root)
@@ -186,6 +201,11 @@ def recover(root: Path) -> str | None:
         raise TransactionError(f"the journal of an interrupted run ({txn / JOURNAL}) cannot be read ({exc}); "
                                "check the outputs against version control, then delete "
                                f"{txn}") from None
+    bad = [rel for rel in [*(op[0] for op in ops), *new_dirs] if not _owned(root, rel)]
+    if bad:
+        raise TransactionError(f"the journal of an interrupted run ({txn / JOURNAL}) names {bad[0]!r}, which is "
+                               "not a file slokit writes; it was not written by slokit. Check the outputs against "
+                               f"version control, then delete {txn}")
     if state == "committing":
         _undo(root, ops, new_dirs)
         message = f"rolled back an interrupted `slokit generate` ({len(ops)} operations)"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ from slokit.errors import Diagnostic, SlokitError
 from slokit.manifest import Manifest, content_hash, manifest_text, read_manifest
 
 MAX_COMPARE_BYTES = 64 * 1024 * 1024
+# What slokit before the transactional write left beside a target when killed: mkstemp's `.NAME.XXXXXXXX.tmp`.
+_LEGACY_TMP = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp$")
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,30 @@ def diff(root: Path, outputs: dict[str, str], changes: list[Change], context: in
     return "".join(chunks)
 
 
+def _legacy_temporaries(root: Path, names: set[str]) -> list[Path]:
+    """Leftovers of an older slokit killed mid-write: `.NAME.XXXXXXXX.tmp` beside a file NAME slokit writes.
+
+    Only the directories of vetted paths are listed, only regular files whose
+    NAME is one of slokit's own are matched.
+    """
+    by_dir: dict[str, set[str]] = {}
+    for rel in names:
+        parent, _, base = rel.rpartition("/")
+        by_dir.setdefault(parent, set()).add(base)
+    found = []
+    for parent, bases in sorted(by_dir.items()):
+        directory = root / parent if parent else root
+        try:
+            entries = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for entry in entries:
+            match = _LEGACY_TMP.match(entry)
+            if match and match.group("name") in bases and stat.S_ISREG(os.lstat(directory / entry).st_mode):
+                found.append(directory / entry)
+    return found
+
+
 def write_outputs(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = frozenset(),
                   lock_wait: float = T.LOCK_WAIT_SECONDS, on_wait=None) -> WriteResult:
     """Write every output that changed, prune stale generated files, update the manifest: all or nothing.
@@ -219,4 +246,10 @@ def write_outputs(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = 
         if ops or current != new_manifest.encode("utf-8"):
             ops.append(T.Operation(N.MANIFEST_FILE, new_manifest, current is not None))
             warnings += T.commit(root, ops, plan.new_dirs)
+        leftovers = _legacy_temporaries(root, set(outputs) | set(plan.manifest) | {N.MANIFEST_FILE})
+        for path in leftovers:
+            os.unlink(path)
+        if leftovers:
+            warnings.append(f"removed {len(leftovers)} temporary file{'s' if len(leftovers) != 1 else ''} an "
+                            "interrupted older slokit left beside its outputs")
     return WriteResult(plan.changes, warnings)

@@ -398,6 +398,29 @@ def test_a_leftover_of_a_crash_before_the_commit_is_removed(tree, rendered):
     assert not (tree / N.TRANSACTION_DIR).exists()
 
 
+def test_temporary_files_an_older_slokit_left_are_removed_and_nothing_else(tree, rendered):
+    _, new = rendered
+    rel = N.rules_path("support-chatbot")
+    leftover = tree / "alerts" / f".{Path(rel).name}.k3_x9a2b.tmp"
+    leftover_manifest = tree / f".{N.MANIFEST_FILE}.abcdefgh.tmp"
+    not_ours = tree / "alerts" / ".handwritten.txt.abcdefgh.tmp"
+    for path in (leftover, leftover_manifest, not_ours):
+        path.write_text("partial")
+    result = W.write_outputs(tree, new)
+    assert not leftover.exists() and not leftover_manifest.exists() and not_ours.read_text() == "partial"
+    assert any("removed 2 temporary files an interrupted older slokit left" in w for w in result.warnings)
+
+
+def test_a_tampered_journal_cannot_direct_the_recovery_outside_the_output_dirs(tree):
+    txn = tree / N.TRANSACTION_DIR
+    txn.mkdir(parents=True)
+    (txn / T.JOURNAL).write_text(json.dumps({"state": "committing", "dirs": [],
+                                             "ops": [{"path": "README.md", "write": True, "existed": False}]}))
+    with pytest.raises(T.TransactionError, match="names 'README.md', which is not a file slokit writes"):
+        W.write_outputs(tree, {})
+    assert (tree / "README.md").read_text() == "mine\n"
+
+
 def test_check_refuses_while_an_interrupted_transaction_is_pending(tree):
     shutil.copytree(REPO / "slos", tree / "slos")
     (tree / N.TRANSACTION_DIR).mkdir(parents=True)
