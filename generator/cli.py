@@ -326,9 +326,11 @@ def _register() -> None:
     # Front ends over the same model and plan live in modules of their own.
     from slokit.importers.command import import_group
     from slokit.init import init_command
+    from slokit.ops.status import status_command
 
     main.add_command(import_group)
     main.add_command(init_command)
+    main.add_command(status_command)
 
 
 _register()
