@@ -327,10 +327,12 @@ def _register() -> None:
     from slokit.importers.command import import_group
     from slokit.init import init_command
     from slokit.ops.status import status_command
+    from slokit.ops.gate import gate_command
 
     main.add_command(import_group)
     main.add_command(init_command)
     main.add_command(status_command)
+    main.add_command(gate_command)
 
 
 _register()
