@@ -328,11 +328,13 @@ def _register() -> None:
     from slokit.init import init_command
     from slokit.ops.status import status_command
     from slokit.ops.gate import gate_command
+    from slokit.ops.report import report_command
 
     main.add_command(import_group)
     main.add_command(init_command)
     main.add_command(status_command)
     main.add_command(gate_command)
+    main.add_command(report_command)
 
 
 _register()
