@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SLOKIT := $(BIN)/slokit
 APT_PACKAGES := prometheus prometheus-alertmanager docker-compose
 
-.PHONY: run test setup system-deps generate check clean up down demo
+.PHONY: run test setup system-deps generate check clean up down demo demo-local demo-local-down
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,16 @@ down:
 demo:
 	@test -n "$(COMPOSE)" || { echo "make demo: needs Docker Compose (docker compose or docker-compose)" >&2; exit 1; }
 	COMPOSE="$(COMPOSE)" sh stack/demo.sh
+
+# The demo without Docker: app, load generator, Prometheus with the generated
+# rules, Alertmanager and the alert sink on 127.0.0.1; runs normal traffic, a
+# provider outage and recovery (~10 min), prints what fired, keeps running
+# for `slokit status` / `slokit report` until `make demo-local-down`.
+demo-local: generate system-deps
+	$(BIN)/python stack/demo_local.py up
+
+demo-local-down:
+	$(BIN)/python stack/demo_local.py down
 
 # The whole test suite, against real Prometheus / promtool / Alertmanager.
 test: setup system-deps

@@ -314,7 +314,13 @@ def pct(x: float | None, digits: int = 4) -> str:
 def amount(x: float | None) -> str:
     if x is None:
         return "-"
-    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:,.2f}" if abs(x) >= 1 else f"{x:.4g}"
+    if abs(x) >= 100000:  # event counts
+        return f"{x:,.0f}"
+    return f"{x:,.2f}" if abs(x) >= 1 else f"{x:.4g}"
+
+
+def events(x: float | None) -> str:
+    return "-" if x is None else f"{x:,.0f}"
 
 
 def signed(x: float) -> str:
@@ -342,7 +348,7 @@ def _env(kind: str, templates: Path | None):
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=kind == "html",
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
-    env.filters.update(pct=pct, amount=amount, signed=signed, duration=human_duration, day=day_text, when=when,
+    env.filters.update(pct=pct, amount=amount, events=events, signed=signed, duration=human_duration, day=day_text, when=when,
                        group=group_text, md=md_cell)
     return env
 
