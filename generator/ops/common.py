@@ -77,3 +77,14 @@ class RecordedIndex:
 
     def by_group(self, record: str, service: str, name: str, group_by: tuple[str, ...]) -> dict[Labels, float]:
         return {group_of(s.labels, group_by): s.value for s in self.of(record, service, name)}
+
+
+def duration(text: str, param: str) -> int:
+    """Seconds of a Prometheus duration given on the command line (30m, 7d, 1h30m); a usage error otherwise."""
+    import re
+
+    from slokit.model import duration_seconds
+
+    if not re.fullmatch(r"([0-9]+[wdhms])+", text) or duration_seconds(text) <= 0:
+        raise click.BadParameter(f"{text!r} is not a duration such as 30m, 7d or 1h30m", param_hint=param)
+    return duration_seconds(text)

@@ -37,7 +37,7 @@ import click
 import yaml
 
 from slokit.explain import UnknownTarget, select
-from slokit.ops.common import fail, load_plan, prometheus_failure, split_arguments
+from slokit.ops.common import duration, fail, load_plan, prometheus_failure, split_arguments
 from slokit.ops.prom import Prometheus, PrometheusError
 from slokit.ops.selectors import SelectorError, parse_matchers, with_matchers
 from slokit.plan import BudgetPlan, ProjectPlan, SLOPlan
@@ -269,6 +269,15 @@ def run_gate(prom: Prometheus, sel: Selection, candidate: tuple[Matcher, ...], b
     return tuple(results)
 
 
+def check_selectors(sel: Selection, *arms: tuple[Matcher, ...]) -> None:
+    """Fail before any query when a selector names a label an SLI already selects on (SelectorError)."""
+    for arm in arms:
+        for p in sel.proportions:
+            with_matchers(p.total_query, arm), with_matchers(p.events_query, arm)
+        for c in sel.costs:
+            with_matchers(c.usage_query, arm), with_matchers(c.events_query, arm)
+
+
 def selector_text(matchers: tuple[Matcher, ...]) -> str:
     return "{" + ", ".join(m.render() for m in matchers) + "}"
 
@@ -431,12 +440,7 @@ def gate_command(paths, catalog, prometheus_url, candidate, baseline, targets, w
       slokit gate --emit argo --candidate 'rollouts_pod_template_hash="{{args.canary-hash}}"' \\
                   --baseline 'rollouts_pod_template_hash="{{args.stable-hash}}"'
     """
-    from slokit.model import duration_seconds
-
-    try:
-        duration_seconds(window)
-    except (ValueError, KeyError, TypeError):
-        raise click.BadParameter(f"{window!r} is not a duration such as 30m or 1h", param_hint="--window") from None
+    duration(window, "--window")
     try:
         cand, base = parse_matchers(candidate), parse_matchers(baseline)
     except SelectorError as exc:
@@ -447,6 +451,7 @@ def gate_command(paths, catalog, prometheus_url, candidate, baseline, targets, w
     except UnknownTarget as exc:
         raise click.BadParameter(str(exc), param_hint="--slo") from None
     try:
+        check_selectors(sel, cand, base)
         if emit:
             click.echo(globals()["emit"](emit, sel, cand, base, window, alpha, min_events,
                                          prometheus_url or "http://prometheus:9090"), nl=False)

@@ -22,7 +22,7 @@ import click
 
 from slokit import naming as N
 from slokit.explain import UnknownTarget, human_duration, select
-from slokit.ops.common import fail, group_of, load_plan, prometheus_failure, split_arguments
+from slokit.ops.common import duration, fail, group_of, load_plan, prometheus_failure, split_arguments
 from slokit.ops.prom import Prometheus, PrometheusError
 from slokit.plan import BudgetPlan, ProjectPlan, SLOPlan
 from slokit.windows import BASE_WINDOW, format_duration
@@ -72,12 +72,7 @@ def previous_month(text: str) -> Period:
 
 
 def last_period(text: str, now: float) -> Period:
-    from slokit.model import duration_seconds
-
-    try:
-        seconds = duration_seconds(text)
-    except (ValueError, KeyError, TypeError):
-        raise click.BadParameter(f"{text!r} is not a duration such as 7d", param_hint="--last") from None
+    seconds = duration(text, "--last")
     end = now // 60 * 60
     return Period(end - seconds, end, f"last {text} to {_utc(end):%Y-%m-%d %H:%M} UTC")
 
