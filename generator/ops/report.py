@@ -380,6 +380,21 @@ def render(report: Report, kind: str, templates: Path | None = None) -> str:
     return template.render(report=report, charts=charts)
 
 
+def template_dir(option: Path | None, paths: tuple[Path, ...]) -> Path | None:
+    """--templates, else templates/ beside slokit.yaml, else templates/ beside the SLO files, else none."""
+    from slokit.config import find_config
+
+    if option is not None:
+        return option
+    config = find_config()
+    bases = [config.parent] if config is not None else []
+    bases += [p if p.is_dir() else p.parent for p in (paths or (Path("slos"),))]
+    for base in bases:
+        if (base / "templates").is_dir():
+            return base / "templates"
+    return None
+
+
 @click.command("report")
 @click.argument("args", nargs=-1, metavar="[PATH]... [SERVICE[/SLO]]")
 @click.option("--catalog", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
@@ -394,7 +409,7 @@ def render(report: Report, kind: str, templates: Path | None = None) -> str:
               help="Write the report to this file instead of printing it.")
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Directory with report.md.j2 / report.html.j2 overriding the shipped templates "
-                   "(default: templates/ beside the SLO files, when it exists).")
+                   "(default: templates/ beside slokit.yaml, else beside the SLO files, when it exists).")
 def report_command(args, catalog, prometheus_url, last, month, fmt, out, templates) -> None:
     """The SLO review of a period: attainment, budget, time above each tier, alerts, worst groups, spend.
 
@@ -416,10 +431,7 @@ def report_command(args, catalog, prometheus_url, last, month, fmt, out, templat
         previous = Period(period.start - period.seconds, period.start, f"the {last} before")
     paths, target = split_arguments(args)
     plan = load_plan(paths, catalog)
-    if templates is None:
-        base = paths[0] if paths else Path("slos")
-        candidate = (base if base.is_dir() else base.parent) / "templates"
-        templates = candidate if candidate.is_dir() else None
+    templates = template_dir(templates, paths)
     try:
         report = build_report(plan, Prometheus(prometheus_url), target, period, previous)
     except UnknownTarget as exc:

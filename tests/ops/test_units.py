@@ -64,3 +64,17 @@ def test_selector_clash_is_reported_before_querying():
     proc = cli("gate", "--prometheus", "http://127.0.0.1:9", "--candidate", 'status="ok"', "--baseline", 'status="x"',
                "--slo", "support-chatbot/api-success")
     assert proc.returncode == 1 and "already selects on" in proc.stderr and "cannot reach" not in proc.stderr
+
+
+def test_report_templates_beside_slokit_yaml_win(tmp_path, monkeypatch):
+    from pathlib import Path
+
+    from slokit.ops.report import template_dir
+
+    (tmp_path / "slos" / "templates").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert template_dir(None, (Path("slos"),)) == Path("slos") / "templates"
+    (tmp_path / "slokit.yaml").write_text("version: 1\n")
+    (tmp_path / "templates").mkdir()
+    assert template_dir(None, (Path("slos"),)).resolve() == (tmp_path / "templates").resolve()
+    assert template_dir(tmp_path / "x", ()) == tmp_path / "x"
