@@ -198,16 +198,19 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
 
 
 def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> None:
-    from slokit.write import diff, pending_transaction, plan_changes
+    from slokit.write import diff, pending_transaction, plan_write
 
     if pending_transaction(out_dir):
         click.echo(f"slokit: an interrupted `slokit generate` left {out_dir / '.slokit/transaction'}; run "
                    "`slokit generate` (it rolls the interrupted run back) before checking", err=True)
         sys.exit(EXIT_INVALID)
     try:
-        changes = plan_changes(out_dir, outputs, inputs)
+        plan = plan_write(out_dir, outputs, inputs)
     except SlokitError as exc:
         report(exc)
+    for warning in plan.warnings:
+        click.echo(f"slokit: warning: {warning}", err=True)
+    changes = plan.changes
     if not changes:
         click.echo(f"up to date: {len(outputs)} files")
         return

@@ -172,18 +172,13 @@ def plan_write(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = fro
     return WritePlan(changes, hashes, warnings, sorted(new_dirs), frozenset(existing))
 
 
-def plan_changes(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = frozenset()) -> list[Change]:
-    """What `write_outputs` would change, without touching anything (`generate --check`)."""
-    return plan_write(out, outputs, inputs).changes
-
-
 def pending_transaction(out: Path) -> bool:
     """An interrupted run left a transaction behind (the next `generate` rolls it back)."""
     return os.path.lexists(Path(os.path.realpath(out)) / N.TRANSACTION_DIR)
 
 
 def diff(root: Path, outputs: dict[str, str], changes: list[Change], context: int = 3) -> str:
-    """A unified diff of committed files against a fresh generation (only files `plan_changes` vetted)."""
+    """A unified diff of committed files against a fresh generation (only files `plan_write` vetted)."""
     chunks = []
     for change in changes:
         target = root / change.path

@@ -192,6 +192,22 @@ def test_an_edited_stale_file_is_reported_and_kept_until_it_holds_slokits_conten
     assert stale not in read_manifest(tree).files
 
 
+def test_check_reports_an_edited_stale_file_without_counting_it_as_a_change(tree, rendered):
+    old, _ = rendered
+    shutil.copytree(REPO / "slos", tree / "slos")
+    assert CliRunner().invoke(main, ["generate", str(tree / "slos"), "--out", str(tree)]).exit_code == 0
+    (tree / "slos" / "rag-assistant.yaml").unlink()
+    stale = tree / N.rules_path("rag-assistant")
+    stale.write_text(old[N.rules_path("rag-assistant")] + "# mine\n")
+    before = snapshot(tree)
+    result = CliRunner().invoke(main, ["generate", str(tree / "slos"), "--out", str(tree), "--check"])
+    assert result.exit_code == 1  # the other files of rag-assistant would be removed
+    assert f"slokit: warning: {stale}: no longer generated, but edited since slokit wrote it" in result.stderr
+    assert f"removed: {N.rules_path('rag-assistant')}" not in result.stderr
+    assert f"removed: {N.runbook_path('rag-assistant')}" in result.stderr
+    assert snapshot(tree) == before
+
+
 def test_an_old_manifest_without_hashes_prunes_nothing_and_is_upgraded(tree, rendered):
     old, new = rendered
     (tree / N.MANIFEST_FILE).write_text(json.dumps({"generator": "slokit", "version": 1, "files": sorted(old)}))
