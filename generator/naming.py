@@ -100,11 +100,8 @@ def slo_group(service: str, slo: str) -> str:
 
 
 def budget_group(service: str) -> str:
-    return f"slokit-{service}-budgets"
-
-
-def meta_group(service: str) -> str:
-    return f"slokit-{service}-meta"
+    """Written with `:`, which no SLO name contains: an SLO named `budgets` must not share this group's name."""
+    return f"slokit-{service}:budgets"
 
 
 # -- Grafana ----------------------------------------------------------------

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from slokit import naming as N
 from slokit.config import NO_SETTINGS, Settings
+from slokit.escape import go_template_literal
 from slokit.model import SLO, Alerting, Budget, Catalog, Match, Route, ServiceSpec, duration_seconds
 from slokit.promql import Matcher, Selector, aggregate, equals, le_regex, number, one_of, sum_rate
 from slokit.windows import BASE_WINDOW, BurnTier, format_duration, resolve_tiers, uses_raw_counters
@@ -457,9 +458,18 @@ def _windows(slo_window_s: int, tiers: tuple[BurnTier, ...]) -> tuple[int, ...]:
     return tuple(sorted(w for w in needed if w <= slo_window_s))
 
 
-def _escape_template(text: str) -> str:
-    """User text inside an alert annotation must not be run as a Go template."""
-    return text.replace("{{", "{{`{{`}}").replace("}}", "{{`}}`}}") if ("{{" in text or "}}" in text) else text
+def _alert_labels(labels: dict[str, str]) -> Labels:
+    """Prometheus expands templates in alert labels too: every value is written to expand to itself."""
+    return labels_of({k: go_template_literal(v) for k, v in labels.items()})
+
+
+def _annotations(generated: dict[str, str], route: RoutePlan) -> Labels:
+    """The generated annotations, then the route's own: a user annotation of the same name wins.
+
+    `generated` holds slokit's templates with the user text in them already
+    escaped; the route's annotations are user text and are escaped here.
+    """
+    return labels_of({**generated, **{k: go_template_literal(v) for k, v in route.annotations}})
 
 
 def _budget_left_template(ids: Identity, group_by: tuple[str, ...]) -> str:
@@ -482,9 +492,8 @@ def _team(spec: ServiceSpec) -> dict[str, str]:
 
 
 def _user_labels(spec: ServiceSpec, slo: SLO, route: RoutePlan) -> dict[str, str]:
-    """Alert labels the user wrote: the file's, the SLO's, then the route's; Go templates in them stay text."""
-    merged = {**dict(spec.labels), **slo.labels, **dict(route.labels)}
-    return {k: _escape_template(v) for k, v in merged.items()}
+    """Alert labels the user wrote: the file's, the SLO's, then the route's (escaped with the others by _alert_labels)."""
+    return {**dict(spec.labels), **slo.labels, **dict(route.labels)}
 
 
 def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tuple[TierPlan, ...],
@@ -509,17 +518,16 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
         labels = {**_user_labels(spec, slo, route), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
                   N.LABEL_SEVERITY: route.severity_value, N.LABEL_LONG_WINDOW: long_w, **_team(spec)}
         annotations = {
-            **{k: _escape_template(v) for k, v in route.annotations},
             "summary": f"Error budget of SLO {spec.service}/{slo.name} is burning too fast.",
             "description": (
                 f"{what} ({objective}% over {slo.window}) burns its error budget {{{{ $value | humanize }}}}x as "
                 f"fast as sustainable over the last {long_w}, and over {factor}x over the last {short_w} too "
                 f"(the {t.severity} threshold: {number(t.tier.budget_percent)}% of the budget in {long_w}). "
                 f"Error budget left over {slo.window}: {remaining}."),
-            "runbook_url": route.runbook_url,
-            "dashboard": ctx.dashboard_url,
+            "runbook_url": go_template_literal(route.runbook_url),
+            "dashboard": go_template_literal(ctx.dashboard_url),
         }
-        alerts.append(AlertingRule(route.alert_name, expr, labels_of(labels), labels_of(annotations),
+        alerts.append(AlertingRule(route.alert_name, expr, _alert_labels(labels), _annotations(annotations, route),
                                    kind=N.ALERT_BURN))
     if page.enabled or ticket.enabled:
         route = ticket if ticket.enabled else page
@@ -527,16 +535,16 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
         labels = {**_user_labels(spec, slo, route), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
                   N.LABEL_SEVERITY: route.severity_value, **_team(spec)}
         annotations = {
-            **{k: _escape_template(v) for k, v in route.annotations},
             "summary": f"SLO {spec.service}/{slo.name} has no data.",
             "description": (f"No events of {spec.service}/{slo.name} have been recorded for {NO_DATA_FOR}: the "
                             f"application stopped reporting ({', '.join(sli.metrics)}), the scrape fails, or the "
                             "labels changed. Silence is not health: the SLO cannot be evaluated."),
-            "runbook_url": route.runbook_url,
-            "dashboard": ctx.dashboard_url,
+            "runbook_url": go_template_literal(route.runbook_url),
+            "dashboard": go_template_literal(ctx.dashboard_url),
         }
         alerts.append(AlertingRule(N.ALERT_NO_DATA, f"absent({ids.series(N.slo_total_rate(base))})",
-                                   labels_of(labels), labels_of(annotations), NO_DATA_FOR, kind=N.ALERT_NO_DATA))
+                                   _alert_labels(labels), _annotations(annotations, route), NO_DATA_FOR,
+                                   kind=N.ALERT_NO_DATA))
     return alerts
 
 
@@ -677,20 +685,20 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
     what = f"{spec.service}/{budget.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in by)
     base_labels = {**ctx.settings.labels, **dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service,
                    N.LABEL_BUDGET: budget.name, N.LABEL_SEVERITY: _budget_severity(spec, ctx.settings), **_team(spec)}
-    extra = {k: _escape_template(v) for k, v in route.annotations}
+    links = {"runbook_url": go_template_literal(route.runbook_url), "dashboard": go_template_literal(ctx.dashboard_url)}
     regression_events: str | None = None
     if route.enabled:
         rules.append(AlertingRule(
             N.ALERT_BUDGET_OVERRUN,
             f"{series(N.budget_usage_rate(long_w))} * {window_s} > {number(limit)}\n"
             f"and\n{series(N.budget_usage_rate(short_w))} * {window_s} > {number(limit)}",
-            labels_of(base_labels),
-            labels_of({**extra,
+            _alert_labels(base_labels),
+            _annotations({
                        "summary": f"Budget {spec.service}/{budget.name} is projected to overrun.",
                        "description": (f"At the rate of the last {long_w}, {what} would use "
                                        f"{{{{ $value | humanize }}}} {unit} per {window}, over its limit of "
                                        f"{number(limit)} {unit}; the last {short_w} agrees."),
-                       "runbook_url": route.runbook_url, "dashboard": ctx.dashboard_url})))
+                       **links}, route)))
     reg = budget.regression
     if reg is not None:
         per = ctx.selector(reg.per.metric, reg.per.match)
@@ -709,15 +717,15 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
                 f"{series(N.budget_cost_per_event(rw))}\n>\n{factor} * {series(N.budget_cost_per_event(rw))} "
                 f"offset {reg.offset}\nand\n{series(N.budget_events_rate(rw))} * 3600 >= "
                 f"{number(_dec(reg.min_events_per_hour))}",
-                labels_of(base_labels),
-                labels_of({**extra,
+                _alert_labels(base_labels),
+                _annotations({
                            "summary": f"Cost per event of {spec.service}/{budget.name} regressed.",
                            # printf, not humanize: 0.0014 USD must not read as "1.4m usd".
                            "description": (f"{what}: {budget.metric} per {reg.per.metric} over the last {rw} is "
                                            f"{{{{ $value | printf \"%.4g\" }}}} {unit}, more than {factor}x its value "
                                            f"{reg.offset} earlier. A prompt, model or routing change is the usual "
                                            "cause."),
-                           "runbook_url": route.runbook_url, "dashboard": ctx.dashboard_url}),
+                           **links}, route),
                 COST_REGRESSION_FOR))
     plan = BudgetPlan(
         service=spec.service, name=budget.name, description=budget.description, metric=budget.metric, unit=unit,

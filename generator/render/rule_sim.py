@@ -271,8 +271,8 @@ def round_to(v: float, to_nearest: float) -> float:
 # --------------------------------------------------------------------------
 
 _LABEL = re.compile(r"\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}")
-_VALUE = "{{ $value | humanize }}"
-_VALUE_G4 = '{{ $value | printf "%.4g" }}'
+_VALUE = re.compile(re.escape("{{ $value | humanize }}"))
+_VALUE_G4 = re.compile(re.escape('{{ $value | printf "%.4g" }}'))
 _RAW = re.compile(r"\{\{`([^`]*)`\}\}")
 _QUERY = re.compile(r'\{\{ with printf "((?:[^"\\]|\\.)*)"((?: \$labels\.[a-zA-Z_][a-zA-Z0-9_]*)*) \| query \}\}'
                     r"\{\{ \. \| first \| value \| humanizePercentage \}\}\{\{ else \}\}unknown\{\{ end \}\}")
@@ -280,7 +280,11 @@ _QUERY = re.compile(r'\{\{ with printf "((?:[^"\\]|\\.)*)"((?: \$labels\.[a-zA-Z
 
 def expand(template: str, labels: dict[str, str], value: float,
            query: Callable[[str], list[float]]) -> str:
-    """Expand the Go template constructs slokit writes into annotations; anything else is an error."""
+    """Expand the Go template constructs slokit writes into labels and annotations; anything else is an error.
+
+    Read as Go's lexer does: text up to the next `{{` is literal (a `}}` in it
+    too), and each action starting there must be one slokit writes.
+    """
 
     def query_part(m: re.Match) -> str:
         fmt = m.group(1)
@@ -293,13 +297,26 @@ def expand(template: str, labels: dict[str, str], value: float,
         found = query(text)
         return humanize_percentage(found[0]) if found else "unknown"
 
-    out = _QUERY.sub(query_part, template)
-    out = out.replace(_VALUE, humanize(value)).replace(_VALUE_G4, _go_g4(value))
-    out = _LABEL.sub(lambda m: labels.get(m.group(1), "<no value>"), out)
-    out = _RAW.sub(lambda m: m.group(1), out)
-    if "{{" in out or "}}" in out:
-        raise ValueError(f"template construct the model does not know: {template!r}")
-    return out
+    actions: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+        (_QUERY, query_part),
+        (_VALUE, lambda m: humanize(value)),
+        (_VALUE_G4, lambda m: _go_g4(value)),
+        (_LABEL, lambda m: labels.get(m.group(1), "<no value>")),
+        (_RAW, lambda m: m.group(1)),
+    ]
+    out, pos = [], 0
+    while (start := template.find("{{", pos)) >= 0:
+        out.append(template[pos:start])
+        for pattern, replace in actions:
+            m = pattern.match(template, start)
+            if m:
+                out.append(replace(m))
+                pos = m.end()
+                break
+        else:
+            raise ValueError(f"template construct the model does not know: {template!r}")
+    out.append(template[pos:])
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------
@@ -546,7 +563,9 @@ class ServiceModel:
         seen = set()
         for key, value in sorted(active.items()):
             series_labels = dict(identity) | dict(key)
-            alert_labels = dict(series_labels) | dict(rule.labels)
+            # Prometheus expands alert labels as templates too (slokit writes them to expand to themselves).
+            alert_labels = dict(series_labels) | {k: expand(v, series_labels, value, lambda q: self._query(snap, q))
+                                                  for k, v in rule.labels}
             state_key = (rule.alert + "\0" + rule.expr, tuple(sorted(alert_labels.items())))
             seen.add(state_key)
             state = self.alert_states.setdefault(state_key, _AlertState(snap.t))
