@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Iterable
 from slokit import naming as N
 from slokit.errors import Diagnostic
 from slokit.load import PathKey, Source
+from slokit.lookalike import lookalike_problem
 from slokit.messages import did_you_mean
 from slokit.model import (
     SLO,
@@ -106,6 +107,9 @@ def label_value_problem(value: str) -> str:
         return "is empty"
     if any(c in value for c in "\n\r\t"):
         return "contains a line break or tab"
+    lookalike = lookalike_problem(value)
+    if lookalike:
+        return lookalike
     if not LABEL_VALUE_PATTERN.match(value):
         bad = next(c for c in value if not LABEL_VALUE_PATTERN.match(c))
         return f"contains {bad!r}"
@@ -630,6 +634,10 @@ class _ServiceCheck:
     def route(self, route: Route, path: PathKey) -> None:
         if route.runbook_url is not None:
             self.url(route.runbook_url, path + ("runbook_url",), "runbook_url")
+            if "runbook_url" in route.annotations:
+                # Either would have to be dropped; say so instead of choosing.
+                self.r.error(path + ("annotations", "runbook_url"), "runbook_url is set twice: as `runbook_url` "
+                             "and as an annotation", "keep one; `runbook_url` is the usual place", at_key=True)
         self.alert_labels(route.labels, path + ("labels",))
 
     def alert_labels(self, labels: dict[str, str], path: PathKey) -> None:
@@ -640,6 +648,10 @@ class _ServiceCheck:
             if any(c in value for c in "\n\r\t") or value == "":
                 self.r.error(path + (name,), f"value of label {name!r} is empty or contains a line break or tab",
                              "write a short single-line value")
+            elif lookalike_problem(value):
+                self.r.error(path + (name,), f"value of label {name!r} {lookalike_problem(value)}",
+                             "alerts are told apart and silenced by their labels: write the value with characters "
+                             "that can be seen and typed, in one script")
 
     def url(self, url: str, path: PathKey, what: str) -> None:
         if not re.match(r"^https?://[^\s\"'<>`]+$", url):

@@ -13,6 +13,7 @@ from slokit import naming as N
 from slokit.explain import ERROR_RATES, human_duration, one_in, percent, sli_text, tier_row, window_text
 from slokit.model import Catalog
 from slokit.plan import NO_DATA_FOR, BudgetPlan, ProjectPlan, ServicePlan, SLOPlan
+from slokit.escape import markdown_code, markdown_fence, markdown_text, markdown_url
 from slokit.promql import number
 from slokit.render.common import header_lines
 
@@ -129,10 +130,11 @@ def _alert_rows(slo: SLOPlan) -> list[str]:
 
 def slo_section(slo: SLOPlan, catalog: Catalog) -> list[str]:
     lines = [f"## {slo.name}", ""]
-    what = slo.description or "(no description)"
+    what = markdown_text(slo.description) or "(no description)"
     lines += [f"**What it measures.** {what} Objective {number(slo.objective)}% over {slo.window}; "
               f"{sli_text(slo)}.", ""]
-    lines += [f"- good or bad events: `{slo.sli.events_query}`", f"- all events: `{slo.sli.total_query}`"]
+    lines += [f"- good or bad events: {markdown_code(slo.sli.events_query)}",
+              f"- all events: {markdown_code(slo.sli.total_query)}"]
     if slo.group_by:
         lines.append(f"- one SLO, budget and alert per `{', '.join(slo.group_by)}`")
     lines += ["", f"**Error budget.** {percent(slo.error_budget)} of events ({one_in(slo.error_budget)}); a "
@@ -144,19 +146,19 @@ def slo_section(slo: SLOPlan, catalog: Catalog) -> list[str]:
     lines += _alert_rows(slo)
     lines += ["", "**First checks.**", ""]
     checks = CHECKS[category(slo, catalog)]
-    lines += [f"1. Open the [dashboard]({slo.dashboard_url}): is the burn still going, and in which "
+    lines += [f"1. Open the [dashboard]({markdown_url(slo.dashboard_url)}): is the burn still going, and in which "
               f"{'group' if slo.group_by else 'window'}?"]
     lines += [f"{i}. {c}" for i, c in enumerate(checks, start=2)]
     lines += [f"{len(checks) + 2}. The five questions: " + " ".join(FIVE_QUESTIONS)]
-    lines += ["", "**PromQL.**", "", "```promql", *promql(slo, catalog), "```", ""]
+    lines += ["", "**PromQL.**", "", *markdown_fence(promql(slo, catalog), "promql"), ""]
     return lines
 
 
 def budget_section(b: BudgetPlan, catalog: Catalog) -> list[str]:
     unit = f" {b.unit}" if b.unit else ""
     by = f" per `{', '.join(b.by)}`" if b.by else ""
-    lines = [f"## budget-{b.name}", "", f"**What it caps.** {b.description or '(no description)'} "
-             f"`{b.query}` may grow by at most {number(b.limit)}{unit} per {b.window}{by}.", ""]
+    lines = [f"## budget-{b.name}", "", f"**What it caps.** {markdown_text(b.description) or '(no description)'} "
+             f"{markdown_code(b.query)} may grow by at most {number(b.limit)}{unit} per {b.window}{by}.", ""]
     lines += [f"**Alerts.** `{N.ALERT_BUDGET_OVERRUN}` (ticket): the rate of the last {b.long_window}, "
               f"extrapolated over {b.window}, exceeds the limit and the last {b.short_window} agrees."]
     if b.regression_factor is not None:
@@ -165,10 +167,9 @@ def budget_section(b: BudgetPlan, catalog: Catalog) -> list[str]:
                      f"{number(b.regression_min_events_per_hour or 0)}+ events per hour, for 30m.")
     lines += ["", "**First checks.**", ""]
     lines += [f"{i}. {c}" for i, c in enumerate(CHECKS["cost"], start=1)]
-    lines += ["", "**PromQL.**", "", "```promql",
-              "# projected use over the budget window, and the share of the budget left",
-              b.series(N.BUDGET_PROJECTED), b.series(N.BUDGET_REMAINING),
-              *_spend_breakdown(b, catalog), "```", ""]
+    lines += ["", "**PromQL.**", "", *markdown_fence([
+        "# projected use over the budget window, and the share of the budget left",
+        b.series(N.BUDGET_PROJECTED), b.series(N.BUDGET_REMAINING), *_spend_breakdown(b, catalog)], "promql"), ""]
     return lines
 
 
@@ -185,8 +186,8 @@ def _spend_breakdown(b: BudgetPlan, catalog: Catalog) -> list[str]:
 def render_service(service: ServicePlan, catalog: Catalog) -> str:
     header = header_lines(service.sources)
     lines = [f"<!-- {header[0]} {header[1]} -->", "", f"# Runbook: {service.service}", ""]
-    lines += [f"{service.description} Owner: `{service.owner}`. Dashboard: "
-              f"[{service.dashboard_uid}]({service.dashboard_url}).", ""]
+    lines += [f"{markdown_text(service.description)} Owner: `{service.owner}`. Dashboard: "
+              f"[{markdown_text(service.dashboard_uid)}]({markdown_url(service.dashboard_url)}).", ""]
     team = f" and `team=\"{service.owner}\"`" if service.team else ""
     lines += [f"Every alert of this service carries `service=\"{service.service}\"`{team}; "
               "burn-rate alerts also `slo`, `severity` (page or ticket) and `long_window` (the tier). A page "
