@@ -60,7 +60,7 @@ def lookalike_problem(text: str) -> str:
     """Why `text` may look like other text, or ''."""
     ch = invisible_char(text)
     if ch is not None:
-        return f"contains the invisible character {describe(ch)}"
+        return f"contains {describe(ch)}, which cannot be seen or typed as itself"
     pair = lookalike_char(text)
     if pair is not None:
         return (f"mixes scripts: {pair[0]!r} {describe(pair[0])} looks like {pair[1]!r}, so the value looks "

@@ -134,9 +134,13 @@ OVERVIEW_FOLDER_UID = "slokit"
 
 
 def service_folder_uid(service: str) -> str:
-    """The service folder's UID: its dashboard's UID (short, hashed when long) with another prefix."""
+    """The service folder's UID: its dashboard's UID (short, hashed when long) with another prefix.
+
+    The prefix has a `_` where dashboards have `-`, so no service's dashboard
+    UID (`slokit-` and a name) is another's folder UID (service `folder-x`).
+    """
     rest = service_dashboard_uid(service).removeprefix("slokit-")
-    return ("sf-" + rest) if len("slokit-folder-" + rest) > 40 else "slokit-folder-" + rest
+    return ("sf-" + rest) if len("slokit_folder-" + rest) > 40 else "slokit_folder-" + rest
 
 
 def dashboard_url(grafana_url: str, uid: str) -> str:

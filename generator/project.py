@@ -201,6 +201,11 @@ def load_project(paths: list[Path], catalog: Path | None = None, settings: Setti
         project = Project(catalog_model, catalog_source, tuple(sorted(services, key=lambda s: s.spec.service)),
                           settings, inputs)
         diags += validate_project(project)
+        if not diags:
+            from slokit.collisions import check_collisions
+
+            # Names come out of planning; only a valid project can be planned.
+            diags += sorted(set(check_collisions(project)))
     if diags:
         raise SlokitError(diags)
     return project

@@ -61,6 +61,15 @@ CATEGORIES = {
     "symlinks out of the spec directory (never echoed)": ["spec-symlink-out-of-directory",
                                                          "spec-symlink-to-system-file", "spec-dangling-symlink"],
     "special files in the spec directory": ["spec-directory-named-yaml"],
+    # Issue 11: user text never executes or breaks an output. Template and Markdown text is accepted (and
+    # escaped where it lands: tests/rules/test_user_text.py), so those cases show only their one real mistake.
+    "template text": ["template-text-runbook-url-twice", "template-text-accepted-beside-an-error"],
+    "collisions": ["collision-service-overview", "collision-service-cost", "collision-service-slokit-overview",
+                   "collision-service-slokit-cost", "collision-hashed-dashboard-uid"],
+    "confusables": ["confusable-label-value-zero-width", "confusable-label-value-bidi-override",
+                    "confusable-label-value-cyrillic", "confusable-label-value-nbsp", "confusable-match-value-cyrillic"],
+    "injection into Markdown and headers": ["markdown-injection-accepted-beside-an-error",
+                                            "header-injection-in-file-name"],
 }
 
 
