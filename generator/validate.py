@@ -631,6 +631,19 @@ class _ServiceCheck:
                              "give each tier its own word, e.g. {page: critical, ticket: warning}; routing and "
                              "inhibition tell the tiers apart by it")
 
+    def runbook_url_once(self) -> None:
+        """A shared `annotations.runbook_url` would replace every route's `runbook_url` field: say so."""
+        spec = self.spec
+        blocks = [(("alerting",), spec.alerting)] + [(("slos", i, "alerting"), s.alerting)
+                                                    for i, s in enumerate(spec.slos)]
+        if not any(b is not None and (b.page.runbook_url or b.ticket.runbook_url) for _, b in blocks):
+            return
+        for path, block in blocks:
+            if block is not None and "runbook_url" in block.annotations:
+                self.r.error(path + ("annotations", "runbook_url"), "runbook_url is set twice: as an annotation "
+                             "here and as `runbook_url` of a route in this file", "keep one; `runbook_url` is the "
+                             "usual place", at_key=True)
+
     def route(self, route: Route, path: PathKey) -> None:
         if route.runbook_url is not None:
             self.url(route.runbook_url, path + ("runbook_url",), "runbook_url")
@@ -699,6 +712,7 @@ class _ServiceCheck:
     def run(self) -> None:
         spec = self.spec
         self.alert_labels(spec.labels, ("labels",))
+        self.runbook_url_once()
         self.url(spec.grafana_url, ("grafana_url",), "grafana_url")
         if spec.alerting is not None:
             self.shared_alerting(spec.alerting, ("alerting",))
