@@ -135,10 +135,17 @@ def load_config(path: Path, display: str | None = None) -> Settings:
                                        f"severity={values.page!r}", "give each tier its own word"))
     from slokit.validate import RESERVED_ALERT_LABELS
 
-    for name in config.naming.labels:
+    from slokit.lookalike import lookalike_problem
+
+    for name, value in config.naming.labels.items():
         if name in RESERVED_ALERT_LABELS or name.startswith("__"):
             diags.append(source.diagnostic(("naming", "labels", name), f"label {name!r} is set by slokit",
                                            "choose another label name", at_key=True))
+        elif lookalike_problem(value):
+            diags.append(source.diagnostic(("naming", "labels", name), f"value of label {name!r} "
+                                           f"{lookalike_problem(value)}", "alerts are told apart and silenced by "
+                                           "their labels: write the value with characters that can be seen and "
+                                           "typed, in one script"))
     if diags:
         raise SlokitError(diags)
     return Settings(

@@ -132,6 +132,20 @@ def test_mistakes_in_slokit_yaml_are_positioned(tmp_path, monkeypatch):
     assert "slokit.yaml:2:22: grafana_url must be an http(s) URL" in result.output
 
 
+def test_convention_labels_that_look_like_other_values_are_positioned_errors(tmp_path, monkeypatch):
+    root = project(tmp_path, config=CONFIG.replace("labels: {env: prod}", 'labels: {env: "pr\u043ed", zone: "a\u200b"}'))
+    result = run(["validate"], root, monkeypatch)
+    assert result.exit_code == 1
+    assert "slokit.yaml:11:17: value of label 'env' mixes scripts" in result.output
+    assert "slokit.yaml:11:36: value of label 'zone' contains U+200B (ZERO WIDTH SPACE)" in result.output
+
+
+def test_convention_labels_with_template_text_reach_the_alerts_as_written(tmp_path, monkeypatch):
+    root = project(tmp_path, config=CONFIG.replace("labels: {env: prod}", 'labels: {env: "{{ $value }}"}'))
+    assert run(["generate"], root, monkeypatch).exit_code == 0
+    assert all(a["labels"]["env"] == "{{`{{`}} $value }}" for a in alerts(root))
+
+
 def test_the_published_schema_accepts_what_slokit_accepts():
     schema = json.loads((REPO / "docs" / "schema" / "config.schema.json").read_text(encoding="utf-8"))
     validator = Draft202012Validator(schema)
