@@ -137,7 +137,7 @@ def test_convention_labels_that_look_like_other_values_are_positioned_errors(tmp
     result = run(["validate"], root, monkeypatch)
     assert result.exit_code == 1
     assert "slokit.yaml:11:17: value of label 'env' mixes scripts" in result.output
-    assert "slokit.yaml:11:36: value of label 'zone' contains U+200B (ZERO WIDTH SPACE)" in result.output
+    assert "slokit.yaml:11:31: value of label 'zone' contains U+200B (ZERO WIDTH SPACE)" in result.output
 
 
 def test_convention_labels_with_template_text_reach_the_alerts_as_written(tmp_path, monkeypatch):
