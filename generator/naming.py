@@ -147,6 +147,15 @@ def dashboard_url(grafana_url: str, uid: str) -> str:
     return f"{grafana_url.rstrip('/')}/d/{uid}"
 
 
+def slo_panel_id(slo_index: int) -> int:
+    """Panel id of an SLO's "SLI over the window" panel on its service dashboard (alert links open it).
+
+    The service dashboard's first row (id 1) holds two panels per SLO, in spec
+    order: the SLI, then the budget left; the renderer checks it placed them so.
+    """
+    return 2 + 2 * slo_index
+
+
 # -- output files -----------------------------------------------------------
 
 

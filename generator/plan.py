@@ -21,7 +21,7 @@ Rule design, in short (docs/alerting.md has the long form):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
@@ -192,6 +192,7 @@ class RoutePlan:
     annotations: Labels
     alert_name: str = N.ALERT_BURN  # of the burn-rate alerts of this severity
     severity_value: str = ""  # what the severity label says (page, or a mapped word such as critical)
+    runbook_set: bool = False  # the user gave runbook_url (else it is the default)
 
 
 @dataclass(frozen=True)
@@ -377,7 +378,17 @@ def _route(spec: ServiceSpec, slo: SLO | None, severity: str, default_runbook: s
     labels.update(route.labels)
     annotations.update(route.annotations)
     return RoutePlan(route.enabled, route.runbook_url or default_runbook, labels_of(labels),
-                     labels_of(annotations), alert_name, severity_value)
+                     labels_of(annotations), alert_name, severity_value, route.runbook_url is not None)
+
+
+def _share_runbook(page: RoutePlan, ticket: RoutePlan) -> tuple[RoutePlan, RoutePlan]:
+    """A runbook one severity names is the SLO's runbook: the other severity (and no-data) use it too,
+    unless they name their own."""
+    if page.runbook_set and not ticket.runbook_set:
+        ticket = replace(ticket, runbook_url=page.runbook_url)
+    elif ticket.runbook_set and not page.runbook_set:
+        page = replace(page, runbook_url=ticket.runbook_url)
+    return page, ticket
 
 
 def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
@@ -472,18 +483,52 @@ def _annotations(generated: dict[str, str], route: RoutePlan) -> Labels:
     return labels_of({**generated, **{k: go_template_literal(v) for k, v in route.annotations}})
 
 
-def _budget_left_template(ids: Identity, group_by: tuple[str, ...]) -> str:
-    """Go template printing the SLO's error budget left, queried when the alert fires.
+def _budget_left_template(ids: Identity, group_by: tuple[str, ...], record: str = N.SLO_BUDGET_REMAINING) -> str:
+    """Go template printing the SLO's error budget left (or another ratio it records), queried when the
+    alert fires.
 
     Label values of group_by labels are passed to printf as arguments (%q
     quotes them as PromQL strings); text nested inside a template string is
     never expanded, so `{{ $labels.x }}` inside the format would stay literal.
     """
-    selector = (f"{N.SLO_BUDGET_REMAINING}{{" + ",".join(f"{k}='{v}'" for k, v in ids.labels)
+    selector = (f"{record}{{" + ",".join(f"{k}='{v}'" for k, v in ids.labels)
                 + "".join(f",{g}=%q" for g in group_by) + "}")
     args = "".join(f" $labels.{g}" for g in group_by)
     return (f"{{{{ with printf \"{selector}\"{args} | query }}}}"
             "{{ . | first | value | humanizePercentage }}{{ else }}unknown{{ end }}")
+
+
+def _time_param(name: str, offset_s: int) -> str:
+    """`&name=<ms>`: the evaluation time plus `offset_s`, as Grafana's from/to want it (ms since the epoch).
+
+    Prometheus templates have no clock but can query `time()`; if that query
+    fails the parameter is left out and Grafana shows its default range.
+    """
+    sign = "+" if offset_s >= 0 else "-"
+    return (f'{{{{ with query "time() {sign} {abs(offset_s)}" }}}}&{name}={{{{ . | first | value | printf "%.0f" }}}}'
+            "000{{ end }}")
+
+
+def _dashboard_link(ctx: "_Context", index: int, group_by: tuple[str, ...], window_s: int) -> str:
+    """The SLO's own panel, its group selected, from twice the alert's window before now to one after."""
+    params = f"?viewPanel={N.slo_panel_id(index)}"
+    params += "".join(f"&var-{g}={{{{ $labels.{g} | urlquery }}}}" for g in group_by)
+    return go_template_literal(ctx.dashboard_url) + params + _time_param("from", -2 * window_s) + \
+        _time_param("to", window_s)
+
+
+def _bad_events(sli: SLIPlan) -> str:
+    """Which events count as bad, in words and selectors (for the alert description)."""
+    if sli.kind == "threshold":
+        side = sli.threshold.replace("<=", ">", 1) if sli.threshold and sli.threshold.startswith("<=") else \
+            (sli.threshold or "").replace(">", "<=", 1)
+        return f"observations of {sli.metrics[0]} {side} {sli.unit}"
+    text = (lambda q: q.replace("{{window}}", "<window>"))
+    if sli.error_ratio:
+        return f"the share the error-ratio query gives: {text(sli.events_query)}"
+    if sli.events == "bad":
+        return text(sli.events_query)
+    return f"events of {text(sli.total_query)} that are not {text(sli.events_query)}"
 
 
 def _team(spec: ServiceSpec) -> dict[str, str]:
@@ -498,12 +543,14 @@ def _user_labels(spec: ServiceSpec, slo: SLO, route: RoutePlan) -> dict[str, str
 
 def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tuple[TierPlan, ...],
                 group_by: tuple[str, ...], min_per_hour: Decimal | None,
-                page: RoutePlan, ticket: RoutePlan) -> list[AlertingRule]:
+                page: RoutePlan, ticket: RoutePlan, index: int = 0) -> list[AlertingRule]:
     spec = ctx.spec
     routes = {N.SEVERITY_PAGE: page, N.SEVERITY_TICKET: ticket}
     objective = number(_dec(slo.objective))
     what = f"{spec.service}/{slo.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in group_by)
+    group = (" for " + ", ".join(f"{g}={{{{ $labels.{g} }}}}" for g in group_by)) if group_by else ""
     remaining = _budget_left_template(ids, group_by)
+    bad = _bad_events(sli)
     alerts = []
     for t in tiers:
         if not t.enabled:
@@ -517,15 +564,18 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
             expr += f"\nand\n{ids.series(N.slo_total_rate(long_w))} * 3600 >= {number(min_per_hour)}"
         labels = {**_user_labels(spec, slo, route), N.LABEL_SERVICE: spec.service, N.LABEL_SLO: slo.name,
                   N.LABEL_SEVERITY: route.severity_value, N.LABEL_LONG_WINDOW: long_w, **_team(spec)}
+        ratio = _budget_left_template(ids, group_by, N.slo_error_ratio(long_w))
         annotations = {
-            "summary": f"Error budget of SLO {spec.service}/{slo.name} is burning too fast.",
+            "summary": f"Error budget of SLO {spec.service}/{slo.name} is burning too fast{group}.",
             "description": (
                 f"{what} ({objective}% over {slo.window}) burns its error budget {{{{ $value | humanize }}}}x as "
                 f"fast as sustainable over the last {long_w}, and over {factor}x over the last {short_w} too "
                 f"(the {t.severity} threshold: {number(t.tier.budget_percent)}% of the budget in {long_w}). "
+                f"Error ratio over the last {long_w}: {ratio}, against a budget of "
+                f"{number(_dec(100) - _dec(slo.objective))}%. Bad events: {go_template_literal(bad)}. "
                 f"Error budget left over {slo.window}: {remaining}."),
             "runbook_url": go_template_literal(route.runbook_url),
-            "dashboard": go_template_literal(ctx.dashboard_url),
+            "dashboard": _dashboard_link(ctx, index, group_by, t.tier.long_s),
         }
         alerts.append(AlertingRule(route.alert_name, expr, _alert_labels(labels), _annotations(annotations, route),
                                    kind=N.ALERT_BURN))
@@ -540,7 +590,7 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
                             f"application stopped reporting ({', '.join(sli.metrics)}), the scrape fails, or the "
                             "labels changed. Silence is not health: the SLO cannot be evaluated."),
             "runbook_url": go_template_literal(route.runbook_url),
-            "dashboard": go_template_literal(ctx.dashboard_url),
+            "dashboard": _dashboard_link(ctx, index, (), HOUR),
         }
         alerts.append(AlertingRule(N.ALERT_NO_DATA, f"absent({ids.series(N.slo_total_rate(base))})",
                                    _alert_labels(labels), _annotations(annotations, route), NO_DATA_FOR,
@@ -604,7 +654,7 @@ def _tiers(spec: ServiceSpec, slo: SLO):
     return None
 
 
-def plan_slo(ctx: _Context, slo: SLO) -> SLOPlan:
+def plan_slo(ctx: _Context, slo: SLO, index: int = 0) -> SLOPlan:
     spec = ctx.spec
     ids = slo_identity(spec.service, slo.name, labels_of(slo.labels) if slo.record_labels else ())
     window_s = duration_seconds(slo.window)
@@ -614,8 +664,8 @@ def plan_slo(ctx: _Context, slo: SLO) -> SLOPlan:
     group_by = tuple(slo.group_by)
     runbook = ctx.runbook(slo.name)
     conventions = ctx.settings.conventions()
-    page = _route(spec, slo, N.SEVERITY_PAGE, runbook, conventions)
-    ticket = _route(spec, slo, N.SEVERITY_TICKET, runbook, conventions)
+    page, ticket = _share_runbook(_route(spec, slo, N.SEVERITY_PAGE, runbook, conventions),
+                                  _route(spec, slo, N.SEVERITY_TICKET, runbook, conventions))
     enabled = {N.SEVERITY_PAGE: page.enabled, N.SEVERITY_TICKET: ticket.enabled}
     burn_tiers = resolve_tiers(window_s, _tiers(spec, slo))
     tiers = tuple(TierPlan(t, enabled[t.severity], t.error_ratio_threshold(error_budget)) for t in burn_tiers)
@@ -623,7 +673,7 @@ def plan_slo(ctx: _Context, slo: SLO) -> SLOPlan:
     min_per_hour = _min_events(spec, slo)
     rules: list[RecordingRule | AlertingRule] = []
     rules += _slo_rules(ctx, slo, ids, sli, windows, group_by, error_budget)
-    rules += _slo_alerts(ctx, slo, ids, sli, tiers, group_by, min_per_hour, page, ticket)
+    rules += _slo_alerts(ctx, slo, ids, sli, tiers, group_by, min_per_hour, page, ticket, index)
     return SLOPlan(
         service=spec.service, name=slo.name, description=slo.description, objective=objective,
         error_budget=error_budget, window=slo.window, window_s=window_s, sli=sli, group_by=group_by,
@@ -754,7 +804,7 @@ def plan_service(spec: ServiceSpec, source: str, catalog: Catalog, catalog_sourc
     grafana_url = _grafana_url(spec, settings)
     url = N.dashboard_url(grafana_url, uid)
     ctx = _Context(spec, catalog, url, settings)
-    slos = tuple(plan_slo(ctx, slo) for slo in spec.slos)
+    slos = tuple(plan_slo(ctx, slo, i) for i, slo in enumerate(spec.slos))
     budgets: list[BudgetPlan] = []
     budget_rules: list[RecordingRule | AlertingRule] = []
     for b in spec.budgets:

@@ -274,6 +274,9 @@ _LABEL = re.compile(r"\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \}\}")
 _VALUE = re.compile(re.escape("{{ $value | humanize }}"))
 _VALUE_G4 = re.compile(re.escape('{{ $value | printf "%.4g" }}'))
 _RAW = re.compile(r"\{\{`([^`]*)`\}\}")
+_LABEL_URL = re.compile(r"\{\{ \$labels\.([a-zA-Z_][a-zA-Z0-9_]*) \| urlquery \}\}")
+_TIME = re.compile(r'\{\{ with query "time\(\) ([+-]) ([0-9]+)" \}\}([^{}]*)\{\{ \. \| first \| value \| '
+                   r'printf "%\.0f" \}\}([^{}]*)\{\{ end \}\}')
 _QUERY = re.compile(r'\{\{ with printf "((?:[^"\\]|\\.)*)"((?: \$labels\.[a-zA-Z_][a-zA-Z0-9_]*)*) \| query \}\}'
                     r"\{\{ \. \| first \| value \| humanizePercentage \}\}\{\{ else \}\}unknown\{\{ end \}\}")
 
@@ -297,10 +300,18 @@ def expand(template: str, labels: dict[str, str], value: float,
         found = query(text)
         return humanize_percentage(found[0]) if found else "unknown"
 
+    def time_part(m: re.Match) -> str:
+        found = query(f"time() {m.group(1)} {m.group(2)}")
+        return f"{m.group(3)}{found[0]:.0f}{m.group(4)}" if found else ""
+
+    from urllib.parse import quote_plus
+
     actions: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
         (_QUERY, query_part),
+        (_TIME, time_part),
         (_VALUE, lambda m: humanize(value)),
         (_VALUE_G4, lambda m: _go_g4(value)),
+        (_LABEL_URL, lambda m: quote_plus(labels.get(m.group(1), ""), safe="")),
         (_LABEL, lambda m: labels.get(m.group(1), "<no value>")),
         (_RAW, lambda m: m.group(1)),
     ]
@@ -580,6 +591,10 @@ class ServiceModel:
             del self.alert_states[state_key]
 
     def _query(self, snap: Snapshot, text: str) -> list[float]:
+        clock = re.match(r"^time\(\) ([+-]) ([0-9]+)$", text)
+        if clock:  # promtool's clock starts at 0: time() is the evaluation time in seconds
+            offset = int(clock.group(2))
+            return [float(snap.t + offset if clock.group(1) == "+" else snap.t - offset)]
         sel = parse_selector(text)
         found = []
         for (record, _name), groups in snap.values.items():
