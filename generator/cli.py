@@ -161,11 +161,13 @@ def schema(kind: str, write_dir: Path | None) -> None:
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(["prometheus", "operator", "mimir"]),
+    type=click.Choice(["prometheus", "operator", "mimir", "sloth"]),
     multiple=True,
     help="Rule file formats (repeatable). prometheus: alerts/<service>.rules.yaml, always written (promtool and "
     "the rule tests read it); operator: also alerts/<service>.prometheusrule.yaml (PrometheusRule objects); "
-    "mimir: also alerts/<service>.mimir.yaml (one ruler namespace per service). slokit.yaml's `formats` are "
+    "mimir: also alerts/<service>.mimir.yaml (one ruler namespace per service); sloth: also "
+    "alerts/<service>.sloth.rules.yaml (Sloth's recording-rule names and labels, for Sloth dashboards). "
+    "slokit.yaml's `formats` are "
     "always added, so a plain `generate` (or --check) keeps them.",
 )
 def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None, check: bool,

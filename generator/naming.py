@@ -69,6 +69,44 @@ SLO_BUDGET_REMAINING_OUTAGE = "slo:error_budget_remaining:outage_seconds"
 SLO_WINDOW_SECONDS = "slo:window:seconds"
 SLO_INFO = "slo:info"
 
+# -- Sloth-compatible recording rules (`generate --format sloth`) -------------
+# The names and labels Sloth documents for its generated rules, as aliases of
+# slokit's series, so dashboards built on Sloth's rules keep working.
+
+SLOTH_ID = "sloth_id"
+SLOTH_SERVICE = "sloth_service"
+SLOTH_SLO = "sloth_slo"
+SLOTH_WINDOW = "sloth_window"
+SLOTH_OBJECTIVE = "sloth_objective"
+# The windows Sloth records (its page and ticket alert windows) besides the SLO period.
+SLOTH_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+SLOTH_OBJECTIVE_RATIO = "slo:objective:ratio"
+SLOTH_ERROR_BUDGET = "slo:error_budget:ratio"
+SLOTH_TIME_PERIOD_DAYS = "slo:time_period:days"
+SLOTH_CURRENT_BURN = "slo:current_burn_rate:ratio"
+SLOTH_PERIOD_BURN = "slo:period_burn_rate:ratio"
+SLOTH_PERIOD_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+SLOTH_INFO = "sloth_slo_info"
+
+
+def sloth_error_ratio(window: str) -> str:
+    """Sloth's error ratio over `window`, e.g. slo:sli_error:ratio_rate5m."""
+    return f"slo:sli_error:ratio_rate{window}"
+
+
+def sloth_id(service: str, slo: str) -> str:
+    return f"{service}-{slo}"
+
+
+def sloth_group(service: str, slo: str) -> str:
+    return f"sloth-slo-recordings-{service}-{slo}"
+
+
+def sloth_rules_path(service: str) -> str:
+    """Sloth-named aliases of a service's recorded series (`generate --format sloth`)."""
+    return f"alerts/{service}.sloth.rules.yaml"
+
+
 # -- budget recording rules -------------------------------------------------
 
 

@@ -214,6 +214,7 @@ class SLOPlan:
     dashboard_url: str
     rule_group: RuleGroup
     recorded_labels: Labels = ()  # the SLO's `labels` when also written on its recorded series
+    sloth_group: RuleGroup | None = None  # Sloth-named aliases of its series (`generate --format sloth`)
 
     @property
     def objective_ratio(self) -> Decimal:
@@ -638,6 +639,41 @@ def _slo_rules(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, windows: tu
     return rules
 
 
+def _sloth_group(ctx: _Context, slo: SLO, ids: Identity, windows: tuple[int, ...],
+                 error_budget: Decimal) -> RuleGroup:
+    """Sloth's recording rules (names and sloth_* labels as Sloth documents them) as aliases of this SLO's
+    series: Sloth's windows that slokit records, the period, objective, budget and burn rates.
+
+    `service` and `slo` are summed away so the aliases never match slokit's own
+    queries (two of Sloth's names, slo:objective:ratio and slo:error_budget:ratio,
+    are slokit's too); group_by labels stay.
+    """
+    spec = ctx.spec
+    labels = {**dict(spec.labels), **dict(ids.extra), N.SLOTH_ID: N.sloth_id(spec.service, slo.name),
+              N.SLOTH_SERVICE: spec.service, N.SLOTH_SLO: slo.name}
+    recorded = {format_duration(w) for w in windows}
+    period = format_duration(duration_seconds(slo.window))
+
+    def alias(record: str) -> str:
+        return f"sum without ({N.LABEL_SERVICE}, {N.LABEL_SLO}) ({ids.series(record)})"
+
+    rules = [RecordingRule(N.sloth_error_ratio(w), alias(N.slo_error_ratio(w)),
+                           labels_of({**labels, N.SLOTH_WINDOW: w}))
+             for w in (*N.SLOTH_WINDOWS, period) if w in recorded and (w != period or w not in N.SLOTH_WINDOWS)]
+    days = Decimal(duration_seconds(slo.window)) / 86400
+    rules += [
+        RecordingRule(N.SLOTH_OBJECTIVE_RATIO, f"vector({number(_dec(slo.objective) / 100)})", labels_of(labels)),
+        RecordingRule(N.SLOTH_ERROR_BUDGET, f"vector({number(error_budget)})", labels_of(labels)),
+        RecordingRule(N.SLOTH_TIME_PERIOD_DAYS, f"vector({number(days)})", labels_of(labels)),
+        RecordingRule(N.SLOTH_CURRENT_BURN, alias(N.slo_burn_rate(format_duration(BASE_WINDOW))), labels_of(labels)),
+        RecordingRule(N.SLOTH_PERIOD_BURN, alias(N.slo_burn_rate(period)), labels_of(labels)),
+        RecordingRule(N.SLOTH_PERIOD_BUDGET_REMAINING, alias(N.SLO_BUDGET_REMAINING), labels_of(labels)),
+        RecordingRule(N.SLOTH_INFO, "vector(1)",
+                      labels_of({**labels, N.SLOTH_OBJECTIVE: number(_dec(slo.objective))})),
+    ]
+    return RuleGroup(N.sloth_group(spec.service, slo.name), tuple(rules))
+
+
 def _min_events(spec: ServiceSpec, slo: SLO) -> Decimal | None:
     if slo.alerting is not None and slo.alerting.min_events_per_hour is not None:
         return _dec(slo.alerting.min_events_per_hour)
@@ -680,6 +716,7 @@ def plan_slo(ctx: _Context, slo: SLO, index: int = 0) -> SLOPlan:
         windows=tuple(format_duration(w) for w in windows), tiers=tiers, min_events_per_hour=min_per_hour,
         page=page, ticket=ticket, dashboard_url=ctx.dashboard_url,
         rule_group=RuleGroup(N.slo_group(spec.service, slo.name), tuple(rules)), recorded_labels=ids.extra,
+        sloth_group=_sloth_group(ctx, slo, ids, windows, error_budget),
     )
 
 

@@ -6,7 +6,10 @@ The same groups come in three formats (`slokit generate --format`):
 - operator: alerts/<service>.prometheusrule.yaml, a Prometheus Operator
   PrometheusRule object (monitoring.coreos.com/v1) with the groups as spec;
 - mimir: alerts/<service>.mimir.yaml, a Grafana Mimir / Cortex ruler file with
-  one namespace per service, as `mimirtool rules load` reads it.
+  one namespace per service, as `mimirtool rules load` reads it;
+- sloth: alerts/<service>.sloth.rules.yaml, Sloth's recording-rule names and
+  labels as aliases of slokit's series (load it beside the plain rules), for
+  dashboards built on Sloth.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from slokit import naming as N
 from slokit.plan import AlertingRule, ProjectPlan, RecordingRule, RuleGroup, ServicePlan
 from slokit.render.common import dump_yaml, yaml_header
 
-FORMATS = ("prometheus", "operator", "mimir")
+FORMATS = ("prometheus", "operator", "mimir", "sloth")
 
 
 def rule_dict(rule: RecordingRule | AlertingRule) -> dict[str, Any]:
@@ -79,9 +82,20 @@ def render_mimir(plan: ProjectPlan) -> dict[str, str]:
             for s in plan.services}
 
 
+def render_sloth(plan: ProjectPlan) -> dict[str, str]:
+    """Sloth-named aliases of every SLO's series, one rule file per service, beside the plain rules."""
+    out = {}
+    for s in plan.services:
+        groups = [slo.sloth_group for slo in s.slos if slo.sloth_group is not None]
+        if groups:
+            out[N.sloth_rules_path(s.service)] = yaml_header(s.sources) + dump_yaml(
+                {"groups": [group_dict(g) for g in groups]})
+    return out
+
+
 def format_renderers(formats: tuple[str, ...]) -> list[Callable[[ProjectPlan], dict[str, str]]]:
     """Renderers of the extra formats asked for; the plain rule files are always written (tests read them)."""
-    extra = {"operator": render_operator, "mimir": render_mimir}
+    extra = {"operator": render_operator, "mimir": render_mimir, "sloth": render_sloth}
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown rule formats: {sorted(unknown)}")

@@ -132,7 +132,8 @@ def test_burn_alerts_carry_routing_labels_and_mixin_style_annotations():
         assert labels["severity"] in ("page", "ticket") and labels["team"] == "assistant-team"
         assert labels["tier"] == "1"  # the file's own labels
         assert set(ann) == {"summary", "description", "runbook_url", "dashboard"}
-        assert ann["summary"].endswith(".") and "{{" not in ann["summary"]
+        # A group_by alert's summary names the group, so the page says which feature burns.
+        assert ann["summary"].endswith(" is burning too fast for feature={{ $labels.feature }}.")
         assert "{{ $value | humanize }}" in ann["description"] and "$labels.feature" in ann["description"]
         assert ann["runbook_url"] == "docs/runbooks/support-chatbot.md#ttft-under-1s"
         # The budget-left query passes the group label as a printf argument (a nested {{ }} would not expand).

@@ -136,7 +136,13 @@ def test_timeline_blip_does_not_page_outage_pages_recovery_resolves(example_test
         ann = alert["exp_annotations"]
         assert ann["summary"].endswith(".") and "{{" not in ann["description"]
         assert "Error budget left over" in ann["description"] and "unknown" not in ann["description"]
-        assert ann["dashboard"] == "http://127.0.0.1:3000/d/slokit-support-chatbot"
+        # The SLO's own panel, its group selected, a time range around the evaluation (ms since the epoch).
+        link = ann["dashboard"]
+        assert link.startswith("http://127.0.0.1:3000/d/slokit-support-chatbot?viewPanel=")
+        params = dict(p.split("=", 1) for p in link.split("?", 1)[1].split("&"))
+        assert int(params["from"]) < int(params["to"])
+        if "feature" in alert["exp_labels"]:
+            assert params["var-feature"] == alert["exp_labels"]["feature"]
         assert alert["exp_labels"]["team"] == "assistant-team" and alert["exp_labels"]["tier"] == "1"
 
 
