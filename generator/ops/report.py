@@ -26,6 +26,7 @@ from slokit.ops.common import duration, fail, group_of, load_plan, prometheus_fa
 from slokit.ops.prom import Prometheus, PrometheusError
 from slokit.plan import BudgetPlan, ProjectPlan, SLOPlan
 from slokit.windows import BASE_WINDOW, format_duration
+from slokit.templating import loader, template_dir
 
 DAY = 86400
 SUBQUERY_STEP = 60  # resolution of "time above a tier"
@@ -337,10 +338,7 @@ def group_text(group: dict[str, str]) -> str:
 def _env(kind: str, templates: Path | None):
     import jinja2
 
-    loaders = [jinja2.PackageLoader("slokit", "templates")]
-    if templates is not None:
-        loaders.insert(0, jinja2.FileSystemLoader(str(templates)))
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=kind == "html",
+    env = jinja2.Environment(loader=loader(templates), autoescape=kind == "html",
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
                              keep_trailing_newline=True)
     env.filters.update(pct=pct, amount=amount, events=events, signed=signed, duration=human_duration, day=day_text, when=when,
@@ -378,21 +376,6 @@ def render(report: Report, kind: str, templates: Path | None = None) -> str:
         charts.update({f"{b.service}/{b.budget}": budget_chart(b) for b in report.budgets if b.days})
     template = env.get_template(f"report.{'html' if kind == 'html' else 'md'}.j2")
     return template.render(report=report, charts=charts)
-
-
-def template_dir(option: Path | None, paths: tuple[Path, ...]) -> Path | None:
-    """--templates, else templates/ beside slokit.yaml, else templates/ beside the SLO files, else none."""
-    from slokit.config import find_config
-
-    if option is not None:
-        return option
-    config = find_config()
-    bases = [config.parent] if config is not None else []
-    bases += [p if p.is_dir() else p.parent for p in (paths or (Path("slos"),))]
-    for base in bases:
-        if (base / "templates").is_dir():
-            return base / "templates"
-    return None
 
 
 @click.command("report")
