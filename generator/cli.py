@@ -170,8 +170,11 @@ def schema(kind: str, write_dir: Path | None) -> None:
     "slokit.yaml's `formats` are "
     "always added, so a plain `generate` (or --check) keeps them.",
 )
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Directory with runbook*.md.j2 templates overriding the shipped ones (default: templates/ "
+                   "beside slokit.yaml, else beside the SLO files, when it exists).")
 def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None, check: bool,
-             formats: tuple[str, ...]) -> None:
+             formats: tuple[str, ...], templates: Path | None) -> None:
     """Compile SLO specs into rules, rule tests, dashboards, provisioning and runbooks.
 
     Everything is rendered in memory first: on any error nothing is written.
@@ -192,11 +195,23 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
     project = load(paths, catalog)
     found = inputs(paths, catalog)
     out_dir = out_dir if out_dir is not None else found.output
-    outputs = build_outputs(project, found.formats(tuple(formats)))
+    try:
+        outputs = build_outputs(project, found.formats(tuple(formats)), runbook_inputs(out_dir, templates, paths))
+    except SlokitError as exc:  # a repository's runbook template
+        report(exc)
     if check:
         check_outputs(out_dir, outputs, project.inputs)
     else:
         write_all(out_dir, outputs, project.inputs)
+
+
+def runbook_inputs(out_dir: Path, templates: Path | None, paths: tuple[Path, ...]):
+    """The repository's templates and the runbooks as they are now (their kept sections come back)."""
+    from slokit.render.runbooks import RunbookInputs
+    from slokit.templating import template_dir
+    from slokit.write import read_existing
+
+    return RunbookInputs(template_dir(templates, paths), lambda rel: read_existing(out_dir, rel))
 
 
 def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> None:

@@ -2,31 +2,38 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Callable
 
 from slokit.plan import ProjectPlan, build_plan
 
 if TYPE_CHECKING:
     from slokit.project import Project
+    from slokit.render.runbooks import RunbookInputs
 
 Renderer = Callable[[ProjectPlan], dict[str, str]]
 
 
-def renderers() -> list[Renderer]:
-    """The backends, each turning the plan into {relative path: text}."""
+def renderers(runbook_inputs: "RunbookInputs | None" = None) -> list[Renderer]:
+    """The backends, each turning the plan into {relative path: text}.
+
+    Runbooks also read the repository's templates and the current runbooks (for the sections a team keeps).
+    """
     from slokit.render import grafana, prometheus_rules, rule_tests, runbooks
     from slokit.render.grafana import provisioning
 
-    return [prometheus_rules.render, rule_tests.render, grafana.render, provisioning.render, runbooks.render]
+    runbook = functools.partial(runbooks.render, inputs=runbook_inputs or runbooks.RunbookInputs())
+    return [prometheus_rules.render, rule_tests.render, grafana.render, provisioning.render, runbook]
 
 
-def build_outputs(project: "Project", rule_formats: tuple[str, ...] = ()) -> dict[str, str]:
+def build_outputs(project: "Project", rule_formats: tuple[str, ...] = (),
+                  runbook_inputs: "RunbookInputs | None" = None) -> dict[str, str]:
     """Every output file; `rule_formats` adds rule files for the Prometheus Operator or Mimir."""
     from slokit.render.prometheus_rules import format_renderers
 
     plan = build_plan(project)
     outputs: dict[str, str] = {}
-    for render in renderers() + format_renderers(rule_formats):
+    for render in renderers(runbook_inputs) + format_renderers(rule_formats):
         for path, text in render(plan).items():
             if path in outputs:
                 raise RuntimeError(f"two renderers write {path}")

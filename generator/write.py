@@ -106,6 +106,24 @@ def _read(path: Path) -> bytes:
         os.close(fd)
 
 
+def read_existing(out: Path, rel: str) -> str | None:
+    """The current text of an output slokit writes (a runbook's kept sections), or None.
+
+    Read like every target: inside the root, no link followed, plain files only; anything else is None here
+    and reported by `plan_write`. The text is data: callers copy parts of it, never run it.
+    """
+    if not N.is_output_path(rel) or rel == N.MANIFEST_FILE:
+        return None
+    root = Path(os.path.realpath(out))
+    try:
+        state, _ = _walk(root, rel)
+        if state == "absent":
+            return None
+        return _read(root / rel).decode("utf-8", errors="replace")
+    except (Unsafe, OSError):
+        return None
+
+
 def _display(out: Path, rel: str) -> str:
     return str(out / rel)
 

@@ -144,11 +144,17 @@ def _common_labels(names: tuple[str, ...], catalog: Catalog) -> list[str]:
 _KIND_WORDS = re.compile(r"outcome|status|error|result|reason|why")
 
 
-def _slices_and_kinds(names: tuple[str, ...], group_by: tuple[str, ...], catalog: Catalog):
-    labels = [label for label in _common_labels(names, catalog) if label not in group_by]
+def _slices_and_kinds(names: tuple[str, ...], group_by: tuple[str, ...], catalog: Catalog,
+                      fixed: tuple[str, ...] = ()):
+    """Labels to break down by (`fixed`: ones the service's scope pins to one value, nothing to slice)."""
+    labels = [label for label in _common_labels(names, catalog) if label not in group_by and label not in fixed]
     kinds = [label for label in labels if label in catalog.labels and
              _KIND_WORDS.search(f"{label} {catalog.labels[label].description}".lower())]
     return tuple(label for label in labels if label not in kinds), tuple(kinds)
+
+
+def _pinned(service: ServicePlan) -> tuple[str, ...]:
+    return tuple(label for label, values in service.scope if len(values) == 1)
 
 
 def _queried(query: object, metrics: set[str]) -> bool:
@@ -221,7 +227,7 @@ def trace_search(kind: str, service: ServicePlan, catalog: Catalog) -> TraceSear
 def slo_playbook(slo: SLOPlan, service: ServicePlan, catalog: Catalog, index: DashboardIndex) -> Playbook:
     kind = category(slo, catalog)
     part = latency_part(slo, catalog) if kind == LATENCY else ""
-    slices, kinds = _slices_and_kinds(slo.sli.metrics, slo.group_by, catalog)
+    slices, kinds = _slices_and_kinds(slo.sli.metrics, slo.group_by, catalog, _pinned(service))
     related, has = _role_metrics(kind, catalog)
     own = index.titled(f"{slo.name}: ")
     signal = [p for p in index.querying(set(slo.sli.metrics) | related) if p not in own]
@@ -234,7 +240,7 @@ def slo_playbook(slo: SLOPlan, service: ServicePlan, catalog: Catalog, index: Da
 def budget_playbook(budget: BudgetPlan, service: ServicePlan, catalog: Catalog, index: DashboardIndex) -> Playbook:
     related, has = _role_metrics(COST, catalog)
     metrics = (budget.metric,)
-    slices, kinds = _slices_and_kinds(metrics, (), catalog)
+    slices, kinds = _slices_and_kinds(metrics, (), catalog, _pinned(service))
     own = index.titled(f"{budget.service}/{budget.name}: ")
     signal = [p for p in index.querying({budget.metric} | related) if p not in own]
     chosen = dict.fromkeys([*own, *signal[:MAX_SIGNAL_PANELS]])
