@@ -87,7 +87,7 @@ def test_a_failing_renderer_writes_nothing(project, monkeypatch):
     def broken(plan):
         raise RuntimeError("renderer bug")
 
-    monkeypatch.setattr(pipeline, "renderers", lambda: [*ORIGINAL_RENDERERS(), broken])
+    monkeypatch.setattr(pipeline, "renderers", lambda *a, **k: [*ORIGINAL_RENDERERS(*a, **k), broken])
     result = generate(project)
     assert isinstance(result.exception, RuntimeError)
     assert snapshot(project) == {p: b for p, b in snapshot(project).items() if p == "slos" or p.startswith("slos/")}
