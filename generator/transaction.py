@@ -132,13 +132,14 @@ def _paths(root: Path) -> tuple[Path, Path, Path]:
     return txn, txn / "staged", txn / "backup"
 
 
-def _write_journal(txn: Path, state: str, ops: list[Operation], new_dirs: list[str]) -> None:
+def _write_journal(txn: Path, state: str, ops: list[Operation], new_dirs: list[str], sync: bool = True) -> None:
     doc = {"state": state, "ops": [{"path": op.path, "write": op.text is not None, "existed": op.existed}
                                    for op in ops], "dirs": new_dirs}
     tmp = txn / (JOURNAL + ".new")
     write_file(tmp, (json.dumps(doc, indent=1) + "\n").encode())
     os.replace(tmp, txn / JOURNAL)
-    fsync_dir(txn)
+    if sync:
+        fsync_dir(txn)
 
 
 def _undo(root: Path, ops: list[tuple[str, bool, bool]], new_dirs: list[str]) -> None:
@@ -247,7 +248,8 @@ def commit(root: Path, ops: list[Operation], new_dirs: list[str]) -> list[str]:
                 os.replace(staged / str(i), root / op.path)
         for parent in sorted({(root / op.path).parent for op in ops}):
             fsync_dir(parent)
-        _write_journal(txn, "committed", ops, new_dirs)
+        # The commit point is this rename; nothing after it may undo the commit.
+        _write_journal(txn, "committed", ops, new_dirs, sync=False)
     except BaseException as exc:
         try:
             if touching:
@@ -261,6 +263,11 @@ def commit(root: Path, ops: list[Operation], new_dirs: list[str]) -> list[str]:
         if isinstance(exc, OSError):
             raise TransactionError(f"{_describe(exc)}; every output was restored") from exc
         raise
+    try:
+        fsync_dir(txn)  # the `committed` journal is durable before the backups go
+    except OSError as exc:
+        return [f"the outputs are committed, but making that durable failed ({_describe(exc)}); the backups "
+                f"stay in {N.TRANSACTION_DIR} and the next `slokit generate` removes them"]
     try:
         for op in ops:
             if op.text is None:

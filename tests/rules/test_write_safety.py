@@ -356,11 +356,12 @@ def test_a_failure_at_any_call_of_any_step_restores_the_tree_byte_for_byte(tree,
         assert snapshot(tree) == expected_after
     print(f"{name}: {total[0]} calls, outcomes {outcomes}")
     assert total[0] > 0
-    if name in ("write", "fsync"):
-        # Every one of these calls comes before the commit point: each failure must roll back.
+    if name == "write":
+        # Every write comes before the commit point: each failure must roll back.
         assert outcomes["committed"] == 0
-    if name == "replace":
-        # All but the last: that one renames the finished transaction away, after the commit point.
+    if name in ("replace", "fsync"):
+        # All but the last: that replace renames the finished transaction away, that fsync makes the
+        # `committed` journal durable, both after the commit point (the rename of the journal).
         assert committed_at == [total[0]]
     if name == "unlink":
         # unlink runs only in the cleanup after the commit point (the undo never needed it here).
