@@ -215,7 +215,8 @@ def runbook_inputs(out_dir: Path, templates: Path | None, paths: tuple[Path, ...
 
 
 def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> None:
-    from slokit.write import diff, pending_transaction, plan_write
+    from slokit.naming import MANIFEST_FILE
+    from slokit.write import Change, diff, pending_transaction, plan_write
 
     if pending_transaction(out_dir):
         click.echo(f"slokit: an interrupted `slokit generate` left {out_dir / '.slokit/transaction'}; run "
@@ -228,6 +229,10 @@ def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path
     for warning in plan.warnings:
         click.echo(f"slokit: warning: {warning}", err=True)
     changes = plan.changes
+    if plan.manifest_stale and (changes or plan.current_manifest):
+        # Committed hashes that do not match the outputs would make a later prune keep stale files.
+        changes = [*changes, Change(MANIFEST_FILE, "changed" if plan.current_manifest else "added")]
+        outputs = {**outputs, MANIFEST_FILE: plan.manifest_text}
     if not changes:
         click.echo(f"up to date: {len(outputs)} files")
         return

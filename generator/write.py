@@ -44,6 +44,16 @@ class WritePlan:
     warnings: list[str] = field(default_factory=list)
     new_dirs: list[str] = field(default_factory=list)
     existing: frozenset[str] = frozenset()  # targets that are files now (backed up before they are replaced)
+    current_manifest: str = ""
+
+    @property
+    def manifest_text(self) -> str:
+        return manifest_text(self.manifest)
+
+    @property
+    def manifest_stale(self) -> bool:
+        """The manifest on disk differs from the one this plan writes (its hashes would mislead a later prune)."""
+        return self.current_manifest != self.manifest_text
 
 
 @dataclass(frozen=True)
@@ -187,7 +197,7 @@ def plan_write(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = fro
     if diags:
         raise SlokitError(diags)
     changes.sort(key=lambda c: c.path)
-    return WritePlan(changes, hashes, warnings, sorted(new_dirs), frozenset(existing))
+    return WritePlan(changes, hashes, warnings, sorted(new_dirs), frozenset(existing), manifest.text)
 
 
 def pending_transaction(out: Path) -> bool:
@@ -251,13 +261,10 @@ def write_outputs(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = 
         plan = plan_write(out, outputs, inputs)
         warnings += plan.warnings
         ops = [T.Operation(c.path, outputs.get(c.path), c.path in plan.existing) for c in plan.changes]
-        new_manifest = manifest_text(plan.manifest)
-        try:
-            current = _read(root / N.MANIFEST_FILE) if os.path.lexists(root / N.MANIFEST_FILE) else None
-        except (OSError, Unsafe):
-            current = None
-        if ops or current != new_manifest.encode("utf-8"):
-            ops.append(T.Operation(N.MANIFEST_FILE, new_manifest, current is not None))
+        if plan.manifest_stale:
+            # The manifest goes last: it is written only if everything before it was.
+            ops.append(T.Operation(N.MANIFEST_FILE, plan.manifest_text, os.path.lexists(root / N.MANIFEST_FILE)))
+        if ops:
             warnings += T.commit(root, ops, plan.new_dirs)
         leftovers = _legacy_temporaries(root, set(outputs) | set(plan.manifest) | {N.MANIFEST_FILE})
         for path in leftovers:

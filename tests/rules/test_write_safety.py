@@ -208,6 +208,21 @@ def test_check_reports_an_edited_stale_file_without_counting_it_as_a_change(tree
     assert snapshot(tree) == before
 
 
+def test_check_fails_when_the_committed_manifest_does_not_match_the_outputs(tree):
+    shutil.copytree(REPO / "slos", tree / "slos")
+    args = ["generate", str(tree / "slos"), "--out", str(tree)]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert CliRunner().invoke(main, [*args, "--check"]).exit_code == 0
+    manifest = read_manifest(tree)
+    rel = N.rules_path("support-chatbot")
+    (tree / N.MANIFEST_FILE).write_text(manifest_text({**manifest.files, rel: content_hash("something else")}))
+    result = CliRunner().invoke(main, [*args, "--check"])
+    assert result.exit_code == 1 and f"changed: {N.MANIFEST_FILE}" in result.stderr
+    assert "1 generated file out of date" in result.stderr and f"+    \"{rel}\": \"" in result.stdout
+    assert CliRunner().invoke(main, args).exit_code == 0  # generate repairs the hashes
+    assert read_manifest(tree).files[rel] == manifest.files[rel]
+
+
 def test_an_old_manifest_without_hashes_prunes_nothing_and_is_upgraded(tree, rendered):
     old, new = rendered
     (tree / N.MANIFEST_FILE).write_text(json.dumps({"generator": "slokit", "version": 1, "files": sorted(old)}))
