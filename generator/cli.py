@@ -157,7 +157,10 @@ def schema(kind: str, write_dir: Path | None) -> None:
     help="Output root: alerts/, dashboards/, stack/grafana/ and docs/runbooks/ are written under it. Default: "
     "slokit.yaml's `output`, else the working directory.",
 )
-@click.option("--check", is_flag=True, help="Write nothing; exit 1 with a diff if the outputs are stale.")
+@click.option("--check", is_flag=True,
+              help="Write no output (only slokit's cache); exit 1 with a diff if the outputs are stale.")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the cache of rendered rule tests in OUT/.slokit/cache/.")
 @click.option(
     "--format",
     "formats",
@@ -173,7 +176,7 @@ def schema(kind: str, write_dir: Path | None) -> None:
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Directory with runbook*.md.j2 templates overriding the shipped ones (default: templates/ "
                    "beside slokit.yaml, else beside the SLO files, when it exists).")
-def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None, check: bool,
+def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None, check: bool, no_cache: bool,
              formats: tuple[str, ...], templates: Path | None) -> None:
     """Compile SLO specs into rules, rule tests, dashboards, provisioning and runbooks.
 
@@ -181,7 +184,9 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
     The write is one transaction (staged in .slokit/, rolled back on any
     failure, recovered by the next run after a crash). A file slokit
     generated before and no longer produces is removed only while it still
-    holds what slokit wrote; anything else is left alone.
+    holds what slokit wrote; anything else is left alone. A service's rule
+    tests are cached by a digest of its plan, the catalog and slokit's
+    version and code in OUT/.slokit/cache/ (safe to delete).
 
     \b
     Examples:
@@ -190,19 +195,25 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
       slokit generate specs/ --out build/   # another spec directory and output root
       slokit generate --format operator     # also PrometheusRule objects for the Prometheus Operator
     """
+    from slokit.cache import Cache
     from slokit.pipeline import build_outputs
 
     project = load(paths, catalog)
     found = inputs(paths, catalog)
     out_dir = out_dir if out_dir is not None else found.output
+    cache = None if no_cache else Cache.open(out_dir)
     try:
-        outputs = build_outputs(project, found.formats(tuple(formats)), runbook_inputs(out_dir, templates, paths))
+        outputs = build_outputs(project, found.formats(tuple(formats)), runbook_inputs(out_dir, templates, paths), cache)
     except SlokitError as exc:  # a repository's runbook template
         report(exc)
     if check:
+        if cache is not None:
+            cache.commit()
         check_outputs(out_dir, outputs, project.inputs)
     else:
         write_all(out_dir, outputs, project.inputs)
+        if cache is not None:
+            cache.commit()
 
 
 def runbook_inputs(out_dir: Path, templates: Path | None, paths: tuple[Path, ...]):

@@ -347,3 +347,22 @@ class ServiceSpec(Strict):
     alerting: Alerting | None = Field(default=None, description="Defaults for every SLO of the file.")
     slos: list[SLO] = Field(default_factory=list, description="The service's SLOs.")
     budgets: list[Budget] = Field(default_factory=list, description="Spend and token budgets.")
+
+
+# --------------------------------------------------------------------------
+# Series names in the catalog
+# --------------------------------------------------------------------------
+
+HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
+
+
+def resolve_series(name: str, catalog: Catalog) -> tuple[str | None, str]:
+    """The catalog metric a series name belongs to, and the histogram suffix it used."""
+    if name in catalog.metrics:
+        return name, ""
+    for suffix in HISTOGRAM_SERIES:
+        base = name.removesuffix(suffix)
+        if name.endswith(suffix) and catalog.metrics.get(base) is not None and catalog.metrics[base].type == \
+                "histogram":
+            return base, suffix
+    return None, ""

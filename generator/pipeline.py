@@ -8,32 +8,37 @@ from typing import TYPE_CHECKING, Callable
 from slokit.plan import ProjectPlan, build_plan
 
 if TYPE_CHECKING:
+    from slokit.cache import Cache
     from slokit.project import Project
     from slokit.render.runbooks import RunbookInputs
 
 Renderer = Callable[[ProjectPlan], dict[str, str]]
 
 
-def renderers(runbook_inputs: "RunbookInputs | None" = None) -> list[Renderer]:
+def renderers(runbook_inputs: "RunbookInputs | None" = None, cache: "Cache | None" = None) -> list[Renderer]:
     """The backends, each turning the plan into {relative path: text}.
 
     Runbooks also read the repository's templates and the current runbooks (for the sections a team keeps).
     """
-    from slokit.render import grafana, prometheus_rules, rule_tests, runbooks
+    from slokit.render import grafana, prometheus_rules, ruletests, runbooks
     from slokit.render.grafana import provisioning
 
     runbook = functools.partial(runbooks.render, inputs=runbook_inputs or runbooks.RunbookInputs())
-    return [prometheus_rules.render, rule_tests.render, grafana.render, provisioning.render, runbook]
+    tests = functools.partial(ruletests.render, cache=cache)
+    return [prometheus_rules.render, tests, grafana.render, provisioning.render, runbook]
 
 
 def build_outputs(project: "Project", rule_formats: tuple[str, ...] = (),
-                  runbook_inputs: "RunbookInputs | None" = None) -> dict[str, str]:
-    """Every output file; `rule_formats` adds rule files for the Prometheus Operator or Mimir."""
+                  runbook_inputs: "RunbookInputs | None" = None, cache: "Cache | None" = None) -> dict[str, str]:
+    """Every output file; `rule_formats` adds rule files for the Prometheus Operator or Mimir.
+
+    With a cache, the rule tests of a service whose plan did not change are read from it.
+    """
     from slokit.render.prometheus_rules import format_renderers
 
     plan = build_plan(project)
     outputs: dict[str, str] = {}
-    for render in renderers(runbook_inputs) + format_renderers(rule_formats):
+    for render in renderers(runbook_inputs, cache) + format_renderers(rule_formats):
         for path, text in render(plan).items():
             if path in outputs:
                 raise RuntimeError(f"two renderers write {path}")

@@ -29,8 +29,18 @@ from typing import TYPE_CHECKING
 from slokit import naming as N
 from slokit.config import NO_SETTINGS, Settings
 from slokit.escape import go_template_literal
-from slokit.model import SLO, Alerting, Budget, Catalog, Match, Route, ServiceSpec, duration_seconds
-from slokit.promql import Matcher, Selector, aggregate, equals, le_regex, number, one_of, sum_rate
+from slokit.model import SLO, Alerting, Budget, Catalog, Match, Route, ServiceSpec, duration_seconds, resolve_series
+from slokit.promql import (
+    Matcher,
+    Selector,
+    aggregate,
+    equals,
+    le_regex,
+    number,
+    one_of,
+    parse_selectors,
+    sum_rate,
+)
 from slokit.windows import BASE_WINDOW, BurnTier, format_duration, resolve_tiers, uses_raw_counters
 
 if TYPE_CHECKING:
@@ -411,7 +421,6 @@ def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
                        ctx.catalog.metrics[t.metric].unit)
     raw = sli.raw
     assert raw is not None
-    from slokit.validate import parse_selectors, resolve_series
 
     metrics: set[str] = set()
     for text in (raw.good, raw.bad, raw.total, raw.error_ratio):

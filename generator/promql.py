@@ -125,3 +125,42 @@ def sum_rate(selector: Selector, window: str, group_by: tuple[str, ...]) -> str:
 
 def on_clause(labels: tuple[str, ...]) -> str:
     return f"on ({', '.join(labels)})"
+
+
+# --------------------------------------------------------------------------
+# Reading PromQL (raw SLIs): validation and the plan both need it
+# --------------------------------------------------------------------------
+
+
+def parse_selectors(expr: str) -> list[tuple[str | None, list[tuple[str, str, str]]]] | str:
+    """Every vector selector in `expr` as (metric name, [(label, op, value)]), or the parse error text."""
+    import promql_parser
+
+    try:
+        ast = promql_parser.parse(expr)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # the Rust parser can raise pyo3 panics, which are BaseExceptions
+        return str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot parse"
+    if isinstance(ast, (promql_parser.NumberLiteral, promql_parser.StringLiteral)):
+        return "it is a constant; it must be a rate of events"
+    found: list = []
+
+    def visit(node):
+        if isinstance(node, promql_parser.MatrixSelector):
+            node = node.vector_selector
+        if isinstance(node, promql_parser.VectorSelector):
+            matchers = [(mt.name, match_op(mt.op), mt.value) for mt in node.matchers.matchers]
+            for group in node.matchers.or_matchers:
+                matchers += [(mt.name, match_op(mt.op), mt.value) for mt in group]
+            name = node.name or next((v for n, o, v in matchers if n == "__name__" and o == "="), None)
+            found.append((name, matchers))
+        return True
+
+    promql_parser.walk(ast, visit)
+    return found
+
+
+def match_op(op) -> str:
+    text = str(op)
+    return {"MatchOp.Equal": "=", "Equal": "="}.get(text, text)

@@ -21,6 +21,7 @@ from slokit.load import PathKey, Source
 from slokit.lookalike import lookalike_problem
 from slokit.messages import did_you_mean
 from slokit.model import (
+    HISTOGRAM_SERIES,
     SLO,
     Budget,
     Catalog,
@@ -31,7 +32,9 @@ from slokit.model import (
     ServiceSpec,
     Tier,
     duration_seconds,
+    resolve_series,
 )
+from slokit.promql import parse_selectors
 
 if TYPE_CHECKING:
     from slokit.project import Project, ServiceFile
@@ -63,7 +66,6 @@ IDENTITY_LABELS = frozenset({N.LABEL_SERVICE, N.LABEL_SLO, N.LABEL_BUDGET, N.LAB
                              N.LABEL_LONG_WINDOW})
 # ... plus the labels of the slo:info series, which carries the file's labels too.
 RESERVED_ALERT_LABELS = IDENTITY_LABELS | {N.LABEL_OBJECTIVE, N.LABEL_WINDOW, N.LABEL_SLI_KIND, "alertname"}
-HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
 # Units whose name must end the metric name (Prometheus naming conventions).
 SUFFIX_UNITS = frozenset({"seconds", "bytes", "usd", "tokens", "info"})
 NON_BASE_UNITS = {
@@ -760,58 +762,12 @@ class _ServiceCheck:
 # --------------------------------------------------------------------------
 
 
-def parse_selectors(expr: str) -> list[tuple[str | None, list[tuple[str, str, str]]]] | str:
-    """Every vector selector in `expr` as (metric name, [(label, op, value)]), or the parse error text."""
-    import promql_parser
-
-    try:
-        ast = promql_parser.parse(expr)
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # the Rust parser can raise pyo3 panics, which are BaseExceptions
-        return str(exc).strip().splitlines()[0] if str(exc).strip() else "cannot parse"
-    if isinstance(ast, (promql_parser.NumberLiteral, promql_parser.StringLiteral)):
-        return "it is a constant; it must be a rate of events"
-    found: list = []
-
-    def visit(node):
-        if isinstance(node, promql_parser.MatrixSelector):
-            node = node.vector_selector
-        if isinstance(node, promql_parser.VectorSelector):
-            matchers = [(mt.name, _op(mt.op), mt.value) for mt in node.matchers.matchers]
-            for group in node.matchers.or_matchers:
-                matchers += [(mt.name, _op(mt.op), mt.value) for mt in group]
-            name = node.name or next((v for n, o, v in matchers if n == "__name__" and o == "="), None)
-            found.append((name, matchers))
-        return True
-
-    promql_parser.walk(ast, visit)
-    return found
-
-
 _PROMQL_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 
 
 def _without_strings(expr: str) -> str:
     """`expr` with its PromQL string literals removed (a '#' inside a label value is not a comment)."""
     return _PROMQL_STRING.sub('""', expr)
-
-
-def _op(op) -> str:
-    text = str(op)
-    return {"MatchOp.Equal": "=", "Equal": "="}.get(text, text)
-
-
-def resolve_series(name: str, catalog: Catalog) -> tuple[str | None, str]:
-    """The catalog metric a series name belongs to, and the histogram suffix it used."""
-    if name in catalog.metrics:
-        return name, ""
-    for suffix in HISTOGRAM_SERIES:
-        base = name.removesuffix(suffix)
-        if name.endswith(suffix) and catalog.metrics.get(base) is not None and catalog.metrics[base].type == \
-                "histogram":
-            return base, suffix
-    return None, ""
 
 
 # --------------------------------------------------------------------------

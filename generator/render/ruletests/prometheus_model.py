@@ -18,12 +18,12 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 from slokit import naming as N
 from slokit.model import duration_seconds
 from slokit.plan import BudgetPlan, ServicePlan, SLOPlan
-from slokit.promql import number
+from slokit.promql import number, parse_selectors
 from slokit.windows import BASE_WINDOW, uses_raw_counters
 
 Labels = tuple[tuple[str, str], ...]
@@ -65,8 +65,6 @@ def _match(actual: str, op: str, value: str) -> bool:
 
 
 def parse_selector(text: str) -> Sel:
-    from slokit.validate import parse_selectors
-
     parsed = parse_selectors(text)
     if isinstance(parsed, str) or len(parsed) != 1 or parsed[0][0] is None:
         raise ValueError(f"not a single selector: {text}")
@@ -411,7 +409,15 @@ class _BudgetSource:
 
 
 class ServiceModel:
-    """Evaluates one service's rules at every `eval_step` from 0, like promtool does."""
+    """What promtool computes from one service's rules, evaluated every `eval_step` from 0.
+
+    Only what the asserted instants depend on is computed: the base-window
+    rates at every evaluation (long windows average them), the full set of
+    records at the asserted instants, and alert conditions at the evaluations
+    their `for` spans. An alert's state at t depends on nothing else: it fires
+    when its condition held at every evaluation from the last one at or before
+    t - for through t.
+    """
 
     def __init__(self, service: ServicePlan, series: list[Series], step: int, eval_step: int,
                  events_selectors: dict[str, Sel], total_selectors: dict[str, Sel]):
@@ -430,13 +436,17 @@ class ServiceModel:
             self.budgets.append(_BudgetSource(
                 b, [(s, p) for s, p in points if usage_sel.matches(s.metric, s.label_map)],
                 [(s, p) for s, p in points if per_sel is not None and per_sel.matches(s.metric, s.label_map)]))
-        # recorded history: (record, name) -> {group: [(t, v)]}
+        # recorded base-window history: (record, name) -> {group: samples}
         self.history: dict[tuple[str, str], dict[Labels, _History]] = {}
-        self.alert_states: dict[tuple[str, Labels], _AlertState] = {}
+        self._history_next = 0  # the next evaluation time whose base rates are not in `history` yet
+        self._snaps: dict[int, Snapshot] = {}  # full records at the evaluations computed so far
+        self._aux: dict[int, dict[str, Any]] = {}  # per time, per SLO/budget: window values by seconds
         self._groups: dict[tuple[int, tuple[str, ...]], Labels] = {}
+        self._cache_t: int | None = None
         self._rates: dict[tuple[int, int], float | None] = {}
         self._sums: dict[tuple, dict[Labels, float]] = {}
         self.keep: set[int] = set()
+        self.run_slos = self.run_budgets = True
 
     # -- helpers -------------------------------------------------------------
 
@@ -445,8 +455,14 @@ class ServiceModel:
         labels = series.label_map
         return tuple((g, labels.get(g, "")) for g in by)
 
+    def _at(self, t: int) -> None:
+        """Rates are cached per evaluation time: SLOs of one service often read the same series."""
+        if self._cache_t != t:
+            self._cache_t, self._rates, self._sums = t, {}, {}
+
     def _sum_rate(self, sources: list[tuple[Series, Points]], by: tuple[str, ...], t: int,
                   range_s: int) -> dict[Labels, float]:
+        self._at(t)
         sum_key = (tuple(id(p) for _, p in sources), by, range_s)
         if sum_key not in self._sums:
             self._sums[sum_key] = self._sum_rate_uncached(sources, by, t, range_s)
@@ -456,7 +472,6 @@ class ServiceModel:
                            range_s: int) -> dict[Labels, float]:
         out: dict[Labels, float] = {}
         for s, p in sources:
-            # SLOs of one service often read the same series: each rate is computed once per time.
             cache_key = (id(p), range_s)
             if cache_key not in self._rates:
                 self._rates[cache_key] = counter_rate(p, t, range_s)
@@ -481,19 +496,18 @@ class ServiceModel:
                             else (h.prefix[hi] - h.prefix[lo]) / (hi - lo))
         return out
 
-    def _record(self, snap: Snapshot, record: str, name: str, values: dict[Labels, float]) -> None:
-        snap.values[(record, name)] = values
+    def _remember(self, t: int, record: str, name: str, values: dict[Labels, float]) -> None:
         store = self.history.setdefault((record, name), {})
         for key, v in values.items():
             h = store.get(key)
             if h is None:
                 h = store[key] = _History([], [], [0.0])
-            h.times.append(snap.t)
+            h.times.append(t)
             h.values.append(v)
             h.prefix.append(h.prefix[-1] + v)
 
-    def _instant(self, record: str, name: str, t: int) -> dict[Labels, float]:
-        """An instant lookup of a recorded series at t (recorded at t, as rules write every evaluation)."""
+    def _base_at(self, record: str, name: str, t: int) -> dict[Labels, float]:
+        """The base-window record at evaluation time t, from the history."""
         out = {}
         for key, h in self.history.get((record, name), {}).items():
             i = bisect_right(h.times, t) - 1
@@ -501,28 +515,71 @@ class ServiceModel:
                 out[key] = h.values[i]
         return out
 
-    # -- SLOs ----------------------------------------------------------------
+    @staticmethod
+    def _record(snap: Snapshot, record: str, name: str, values: dict[Labels, float]) -> None:
+        snap.values[(record, name)] = values
+
+    # -- base-window history -------------------------------------------------
+
+    def _extend_history(self, until: int) -> None:
+        """Record the base-window rates at every evaluation up to `until` (in order, as Prometheus would)."""
+        base = _duration_label(BASE_WINDOW)
+        while self._history_next <= until:
+            t = self._history_next
+            if self.run_slos:
+                for src in self.slos:
+                    total, bad = self._raw_window(src, t, BASE_WINDOW)
+                    self._remember(t, N.slo_total_rate(base), src.plan.name, total)
+                    self._remember(t, N.slo_bad_rate(base), src.plan.name, bad)
+            if self.run_budgets:
+                for b in self.budgets:
+                    self._remember(t, N.budget_usage_rate(base), b.plan.name,
+                                   self._sum_rate(b.usage, b.plan.by, t, BASE_WINDOW))
+            self._history_next += self.eval_step
+
+    def _raw_window(self, src: _SLOSource, t: int, ws: int) -> tuple[dict[Labels, float], dict[Labels, float]]:
+        """Total and bad event rates of an SLO over a window read from the raw counters."""
+        slo, by = src.plan, src.plan.group_by
+        total = self._sum_rate(src.total, by, t, ws)
+        events = self._sum_rate(src.events, by, t, ws)
+        if slo.sli.events == "bad":
+            bad = dict(events)
+            for key, v in total.items():
+                bad.setdefault(key, 0 * v)
+        else:
+            bad = {key: v - events.get(key, 0 * v) for key, v in total.items()}
+        return total, bad
+
+    # -- every record at one time --------------------------------------------
+
+    def _snapshot(self, t: int) -> Snapshot:
+        """Every record at evaluation time t (cached); groups in file order: SLOs, then budgets."""
+        snap = self._snaps.get(t)
+        if snap is None:
+            self._extend_history(t)
+            snap = Snapshot(t)
+            self._aux[t] = {}
+            if self.run_slos:
+                for src in self.slos:
+                    self._slo(src, snap)
+            if self.run_budgets:
+                for bsrc in self.budgets:
+                    self._budget(bsrc, snap)
+            self._snaps[t] = snap
+        return snap
 
     def _slo(self, src: _SLOSource, snap: Snapshot) -> None:
         slo, t = src.plan, snap.t
-        by = slo.group_by
-        base = BASE_WINDOW
+        base = _duration_label(BASE_WINDOW)
         ratios: dict[str, dict[Labels, float]] = {}
         totals: dict[str, dict[Labels, float]] = {}
         for w in slo.windows:
             ws = duration_seconds(w)
             if uses_raw_counters(ws):
-                total = self._sum_rate(src.total, by, t, ws)
-                events = self._sum_rate(src.events, by, t, ws)
-                if slo.sli.events == "bad":
-                    bad = dict(events)
-                    for key, v in total.items():
-                        bad.setdefault(key, 0 * v)
-                else:
-                    bad = {key: v - events.get(key, 0 * v) for key, v in total.items()}
+                total, bad = self._raw_window(src, t, ws)
             else:
-                total = self._avg(N.slo_total_rate(_duration_label(base)), slo.name, t, ws)
-                bad = self._avg(N.slo_bad_rate(_duration_label(base)), slo.name, t, ws)
+                total = self._avg(N.slo_total_rate(base), slo.name, t, ws)
+                bad = self._avg(N.slo_bad_rate(base), slo.name, t, ws)
             self._record(snap, N.slo_total_rate(w), slo.name, total)
             self._record(snap, N.slo_bad_rate(w), slo.name, bad)
             totals[w] = total
@@ -539,75 +596,7 @@ class ServiceModel:
             self._record(snap, N.slo_burn_rate(w), slo.name, {k: v / budget for k, v in ratios[w].items()})
         full = _duration_label(slo.window_s)
         self._record(snap, N.SLO_BUDGET_REMAINING, slo.name, {k: 1 - v / budget for k, v in ratios[full].items()})
-        self._slo_alerts(src, snap, totals)
-
-    def _slo_alerts(self, src: _SLOSource, snap: Snapshot, totals: dict[str, dict[Labels, float]]) -> None:
-        slo, t = src.plan, snap.t
-        rules = [r for r in slo.rule_group.alerting_rules]
-        burn_rules = [r for r in rules if r.what == N.ALERT_BURN]
-        enabled = [tp for tp in slo.tiers if tp.enabled]
-        assert len(burn_rules) == len(enabled), "one burn alert per enabled tier"
-        identity = ((N.LABEL_SERVICE, slo.service), (N.LABEL_SLO, slo.name))
-        for tier, rule in zip(enabled, burn_rules if N.ALERT_BURN in self.alertnames else []):
-            factor = float(number(tier.burn_factor))
-            long_b = snap.get(N.slo_burn_rate(tier.tier.long_window), slo.name)
-            short_b = snap.get(N.slo_burn_rate(tier.tier.short_window), slo.name)
-            long_total = totals[tier.tier.long_window]
-            active = {}
-            for key, v in long_b.items():
-                if not _Compare.gt(v, factor) or key not in short_b or not _Compare.gt(short_b[key], factor):
-                    continue
-                if slo.min_events_per_hour is not None and slo.min_events_per_hour > 0:
-                    if key not in long_total or not _Compare.ge(long_total[key] * 3600,
-                                                                float(number(slo.min_events_per_hour))):
-                        continue
-                active[key] = v
-            self._alerts(snap, rule, identity, active)
-        for rule in rules:
-            if rule.what == N.ALERT_NO_DATA and N.ALERT_NO_DATA in self.alertnames:
-                present = snap.get(N.slo_total_rate(_duration_label(BASE_WINDOW)), slo.name)
-                self._alerts(snap, rule, identity, {} if present else {(): 1.0})
-
-    def _alerts(self, snap: Snapshot, rule, identity: Labels, active: dict[Labels, float]) -> None:
-        """Alert states as Prometheus keeps them: pending until `for` has passed, then firing."""
-        for_s = duration_seconds(rule.for_) if rule.for_ else 0
-        seen = set()
-        for key, value in sorted(active.items()):
-            series_labels = dict(identity) | dict(key)
-            # Prometheus expands alert labels as templates too (slokit writes them to expand to themselves).
-            alert_labels = dict(series_labels) | {k: expand(v, series_labels, value, lambda q: self._query(snap, q))
-                                                  for k, v in rule.labels}
-            state_key = (rule.alert + "\0" + rule.expr, tuple(sorted(alert_labels.items())))
-            seen.add(state_key)
-            state = self.alert_states.setdefault(state_key, _AlertState(snap.t))
-            if snap.t - state.active_since < for_s:
-                continue
-            if snap.t in self.keep:  # annotations are expanded only where a test looks at them
-                annotations = {k: expand(v, series_labels, value, lambda q: self._query(snap, q))
-                               for k, v in rule.annotations}
-                snap.firing.append(Alert(rule.alert, tuple(sorted(alert_labels.items())),
-                                         tuple(sorted(annotations.items())), rule.what))
-        for state_key in [k for k in self.alert_states if k[0] == rule.alert + "\0" + rule.expr and k not in seen]:
-            del self.alert_states[state_key]
-
-    def _query(self, snap: Snapshot, text: str) -> list[float]:
-        clock = re.match(r"^time\(\) ([+-]) ([0-9]+)$", text)
-        if clock:  # promtool's clock starts at 0: time() is the evaluation time in seconds
-            offset = int(clock.group(2))
-            return [float(snap.t + offset if clock.group(1) == "+" else snap.t - offset)]
-        sel = parse_selector(text)
-        found = []
-        for (record, _name), groups in snap.values.items():
-            if record != sel.metric:
-                continue
-            for key, v in groups.items():
-                labels = dict(key) | {N.LABEL_SERVICE: self.service.service}
-                labels[N.LABEL_SLO if record.startswith("slo:") else N.LABEL_BUDGET] = _name
-                if sel.matches(record, labels):
-                    found.append(v)
-        return found
-
-    # -- budgets -------------------------------------------------------------
+        self._aux[t][slo.name] = totals
 
     def _budget(self, src: _BudgetSource, snap: Snapshot) -> None:
         from slokit.plan import REGRESSION_WINDOW
@@ -629,28 +618,146 @@ class ServiceModel:
         self._record(snap, N.BUDGET_PROJECTED, b.name, {k: v * b.window_s for k, v in usage[long_s].items()})
         self._record(snap, N.BUDGET_REMAINING, b.name,
                      {k: 1 - v / limit for k, v in snap.get(N.BUDGET_USED_WINDOW, b.name).items()})
-        identity = ((N.LABEL_BUDGET, b.name), (N.LABEL_SERVICE, b.service))
-        rules = {r.what: r for r in self._budget_rules(b)}
-        if N.ALERT_BUDGET_OVERRUN in rules and N.ALERT_BUDGET_OVERRUN in self.alertnames:
-            active = {k: v * b.window_s for k, v in usage[long_s].items()
-                      if _Compare.gt(v * b.window_s, limit) and k in usage[short_s]
-                      and _Compare.gt(usage[short_s][k] * b.window_s, limit)}
-            self._alerts(snap, rules[N.ALERT_BUDGET_OVERRUN], identity, active)
+        aux: dict[str, Any] = {"usage": usage}
         if b.regression_factor is not None:
             rw = _duration_label(REGRESSION_WINDOW)
             events = self._sum_rate(src.per, b.by, t, REGRESSION_WINDOW)
             self._record(snap, N.budget_events_rate(rw), b.name, events)
             cpe = {k: v / events[k] for k, v in usage[REGRESSION_WINDOW].items() if k in events and events[k] > 0}
             self._record(snap, N.budget_cost_per_event(rw), b.name, cpe)
-            if N.ALERT_COST_REGRESSION in rules and N.ALERT_COST_REGRESSION in self.alertnames:
-                before = self._instant(N.budget_cost_per_event(rw), b.name,
-                                       t - duration_seconds(b.regression_offset or "1w"))
-                factor = float(number(b.regression_factor))
-                floor = float(number(b.regression_min_events_per_hour or 0))
-                active = {k: v for k, v in cpe.items()
-                          if k in before and _Compare.gt(v, factor * before[k])
-                          and k in events and _Compare.ge(events[k] * 3600, floor)}
-                self._alerts(snap, rules[N.ALERT_COST_REGRESSION], identity, active)
+            aux |= {"events": events, "cpe": cpe}
+        self._aux[t][b.name] = aux
+        del limit
+
+    # -- alert conditions ----------------------------------------------------
+
+    def _burn_active(self, src: _SLOSource, tier, t: int) -> dict[Labels, float]:
+        slo = src.plan
+        snap = self._snapshot(t)
+        factor = float(number(tier.burn_factor))
+        long_b = snap.get(N.slo_burn_rate(tier.tier.long_window), slo.name)
+        short_b = snap.get(N.slo_burn_rate(tier.tier.short_window), slo.name)
+        long_total = self._aux[t][slo.name][tier.tier.long_window]
+        active = {}
+        for key, v in long_b.items():
+            if not _Compare.gt(v, factor) or key not in short_b or not _Compare.gt(short_b[key], factor):
+                continue
+            if slo.min_events_per_hour is not None and slo.min_events_per_hour > 0:
+                if key not in long_total or not _Compare.ge(long_total[key] * 3600,
+                                                            float(number(slo.min_events_per_hour))):
+                    continue
+            active[key] = v
+        return active
+
+    def _no_data_active(self, src: _SLOSource, t: int) -> dict[Labels, float]:
+        self._extend_history(t)
+        present = self._base_at(N.slo_total_rate(_duration_label(BASE_WINDOW)), src.plan.name, t)
+        return {} if present else {(): 1.0}
+
+    def _overrun_active(self, src: _BudgetSource, t: int) -> dict[Labels, float]:
+        b = src.plan
+        self._snapshot(t)
+        usage = self._aux[t][b.name]["usage"]
+        long_s, short_s = duration_seconds(b.long_window), duration_seconds(b.short_window)
+        limit = float(number(b.limit))
+        return {k: v * b.window_s for k, v in usage[long_s].items()
+                if _Compare.gt(v * b.window_s, limit) and k in usage[short_s]
+                and _Compare.gt(usage[short_s][k] * b.window_s, limit)}
+
+    def _regression_active(self, src: _BudgetSource, t: int) -> dict[Labels, float]:
+        b = src.plan
+        self._snapshot(t)
+        aux = self._aux[t][b.name]
+        cpe, events = aux["cpe"], aux["events"]
+        then = t - duration_seconds(b.regression_offset or "1w")
+        # The recorded cost per event one offset earlier exists only at an evaluation time.
+        before = self._aux_at(then, b.name).get("cpe", {}) if then >= 0 and then % self.eval_step == 0 else {}
+        factor = float(number(b.regression_factor))
+        floor = float(number(b.regression_min_events_per_hour or 0))
+        return {k: v for k, v in cpe.items()
+                if k in before and _Compare.gt(v, factor * before[k])
+                and k in events and _Compare.ge(events[k] * 3600, floor)}
+
+    def _aux_at(self, t: int, name: str) -> dict[str, Any]:
+        self._snapshot(t)
+        return self._aux[t].get(name, {})
+
+    def _firing(self, t: int, active_at: Callable[[int], dict[Labels, float]], rule, identity: Labels,
+                snap: Snapshot) -> None:
+        """Alerts of `rule` firing at t: active at every evaluation from the last one at or before t - for."""
+        for_s = duration_seconds(rule.for_) if rule.for_ else 0
+        now = active_at(t)
+        earlier: dict[int, dict[Labels, float]] = {}
+        since = (t - for_s) // self.eval_step * self.eval_step
+        for key, value in sorted(now.items()):
+            if for_s:
+                if t - for_s < 0:
+                    continue
+                held = True
+                for g in range(since, t, self.eval_step):
+                    if g not in earlier:
+                        earlier[g] = active_at(g)
+                    if key not in earlier[g]:
+                        held = False
+                        break
+                if not held:
+                    continue
+            series_labels = dict(identity) | dict(key)
+            # Prometheus expands alert labels as templates too (slokit writes them to expand to themselves).
+            alert_labels = dict(series_labels) | {k: expand(v, series_labels, value, lambda q: self._query(snap, q))
+                                                  for k, v in rule.labels}
+            annotations = {k: expand(v, series_labels, value, lambda q: self._query(snap, q))
+                           for k, v in rule.annotations}
+            snap.firing.append(Alert(rule.alert, tuple(sorted(alert_labels.items())),
+                                     tuple(sorted(annotations.items())), rule.what))
+
+    def _query(self, snap: Snapshot, text: str) -> list[float]:
+        clock = re.match(r"^time\(\) ([+-]) ([0-9]+)$", text)
+        if clock:  # promtool's clock starts at 0: time() is the evaluation time in seconds
+            offset = int(clock.group(2))
+            return [float(snap.t + offset if clock.group(1) == "+" else snap.t - offset)]
+        sel = parse_selector(text)
+        found = []
+        for (record, _name), groups in snap.values.items():
+            if record != sel.metric:
+                continue
+            for key, v in groups.items():
+                labels = dict(key) | {N.LABEL_SERVICE: self.service.service}
+                labels[N.LABEL_SLO if record.startswith("slo:") else N.LABEL_BUDGET] = _name
+                if sel.matches(record, labels):
+                    found.append(v)
+        return found
+
+    def _alerts_at(self, t: int, alertnames: frozenset[str]) -> Snapshot:
+        """The records at t and the alerts firing then, in file order."""
+        values = self._snapshot(t)
+        snap = Snapshot(t, values.values)
+        if self.run_slos:
+            for src in self.slos:
+                slo = src.plan
+                rules = list(slo.rule_group.alerting_rules)
+                burn_rules = [r for r in rules if r.what == N.ALERT_BURN]
+                enabled = [tp for tp in slo.tiers if tp.enabled]
+                assert len(burn_rules) == len(enabled), "one burn alert per enabled tier"
+                identity = ((N.LABEL_SERVICE, slo.service), (N.LABEL_SLO, slo.name))
+                for tier, rule in zip(enabled, burn_rules if N.ALERT_BURN in alertnames else []):
+                    self._firing(t, lambda g, src=src, tier=tier: self._burn_active(src, tier, g), rule, identity, snap)
+                for rule in rules:
+                    if rule.what == N.ALERT_NO_DATA and N.ALERT_NO_DATA in alertnames:
+                        self._firing(t, lambda g, src=src: self._no_data_active(src, g), rule, identity, snap)
+        if self.run_budgets:
+            for bsrc in self.budgets:
+                b = bsrc.plan
+                identity = ((N.LABEL_BUDGET, b.name), (N.LABEL_SERVICE, b.service))
+                rules = {r.what: r for r in self._budget_rules(b)}
+                if N.ALERT_BUDGET_OVERRUN in rules and N.ALERT_BUDGET_OVERRUN in alertnames:
+                    self._firing(t, lambda g, s=bsrc: self._overrun_active(s, g), rules[N.ALERT_BUDGET_OVERRUN],
+                                 identity, snap)
+                if b.regression_factor is not None and N.ALERT_COST_REGRESSION in rules \
+                        and N.ALERT_COST_REGRESSION in alertnames:
+                    self._firing(t, lambda g, s=bsrc: self._regression_active(s, g),
+                                 rules[N.ALERT_COST_REGRESSION], identity, snap)
+        return snap
 
     def _budget_rules(self, b: BudgetPlan):
         from slokit.naming import budget_group
@@ -665,27 +772,14 @@ class ServiceModel:
 
     def run(self, until: int, slos: bool = True, budgets: bool = True,
             alertnames: frozenset[str] | None = None, keep: Iterable[int] | None = None) -> dict[int, Snapshot]:
-        """Evaluate every `eval_step` from 0 to `until` (seconds); snapshots of the `keep` times (default all).
+        """Snapshots of the `keep` evaluation times (default: every `eval_step` from 0 to `until` seconds).
 
         Only `alertnames` (default: all) are evaluated, so a threshold that an
         unasserted alert happens to sit on cannot make the model give up.
         """
-        self.alertnames = alertnames if alertnames is not None else frozenset(
+        names = alertnames if alertnames is not None else frozenset(
             {N.ALERT_BURN, N.ALERT_NO_DATA, N.ALERT_BUDGET_OVERRUN, N.ALERT_COST_REGRESSION})
+        self.run_slos, self.run_budgets = slos, budgets
         times = range(0, until + 1, self.eval_step)
-        self.keep = set(times if keep is None else keep)
-        out = {}
-        for t in times:
-            self._rates: dict[tuple[int, int], float | None] = {}
-            self._sums: dict[tuple, dict[Labels, float]] = {}
-            snap = Snapshot(t)
-            # Prometheus evaluates groups in file order: SLO groups, then the budgets group.
-            if slos:
-                for src in self.slos:
-                    self._slo(src, snap)
-            if budgets:
-                for src in self.budgets:
-                    self._budget(src, snap)
-            if t in self.keep:
-                out[t] = snap
-        return out
+        self.keep = set(times) if keep is None else {t for t in keep if t in times}
+        return {t: self._alerts_at(t, names) for t in sorted(self.keep)}

@@ -15,7 +15,7 @@ fire, with their exact labels and annotations:
 - budgets with a regression alert get a second file with a week of input
   (cost per event above its value a week earlier), evaluated every 30m.
 
-Expected values come from slokit.render.rule_sim, a model of Prometheus'
+Expected values come from slokit.render.ruletests.prometheus_model, a model of Prometheus'
 evaluation that reads the plan, not the PromQL.
 """
 
@@ -24,14 +24,15 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from slokit import naming as N
-from slokit.model import Catalog, duration_seconds
+from slokit.cache import digest as cache_digest
+from slokit.model import Catalog, duration_seconds, resolve_series
 from slokit.plan import BudgetPlan, ProjectPlan, ServicePlan, SLOPlan
 from slokit.promql import number, regex_escape
 from slokit.render.common import dump_yaml, yaml_header
-from slokit.render.rule_sim import (
+from slokit.render.ruletests.prometheus_model import (
     Alert,
     AmbiguousComparison,
     Sel,
@@ -45,6 +46,9 @@ from slokit.render.rule_sim import (
     values_text,
 )
 from slokit.windows import format_duration
+
+if TYPE_CHECKING:
+    from slokit.cache import Cache
 
 MINUTE = 60
 STEP = MINUTE  # input series interval and evaluation interval of the main file
@@ -101,8 +105,6 @@ class _Allocator:
         self.taken: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
 
     def base(self, metric: str) -> tuple[str, str]:
-        from slokit.validate import resolve_series
-
         name, suffix = resolve_series(metric, self.catalog)
         return (name or metric), suffix
 
@@ -742,14 +744,27 @@ def _text(service: ServicePlan, data: dict[str, Any], notes: list[str], what: st
     return yaml_header(service.sources) + "".join(lines) + dump_yaml(data)
 
 
-def render(plan: ProjectPlan) -> dict[str, str]:
+def render_service(service: ServicePlan, catalog: Catalog) -> dict[str, str]:
     out = {}
+    tests = build_tests(service, catalog)
+    out[N.rule_tests_path(service.service)] = _text(
+        service, tests.main, tests.notes, "Unit tests of the rules of this service, on synthetic series.")
+    if tests.budgets is not None:
+        out[N.budget_rule_tests_path(service.service)] = _text(
+            service, tests.budgets, [], "A week of synthetic spend, evaluated every 30m, for the cost "
+            "regression alert.")
+    return out
+
+
+def render(plan: ProjectPlan, cache: "Cache | None" = None) -> dict[str, str]:
+    """Every service's test files; with a cache, those of a service whose plan and catalog did not change."""
+    out = {}
+    catalog = repr(plan.catalog) if cache is not None else ""
     for service in plan.services:
-        tests = build_tests(service, plan.catalog)
-        out[N.rule_tests_path(service.service)] = _text(
-            service, tests.main, tests.notes, "Unit tests of the rules of this service, on synthetic series.")
-        if tests.budgets is not None:
-            out[N.budget_rule_tests_path(service.service)] = _text(
-                service, tests.budgets, [], "A week of synthetic spend, evaluated every 30m, for the cost "
-                "regression alert.")
+        if cache is None:
+            out |= render_service(service, plan.catalog)
+        else:
+            # The plan as plain data is everything the tests are computed from (with the catalog).
+            key = cache_digest("rule-tests", repr(service), catalog)
+            out |= cache.memo("rule-tests", key, lambda s=service: render_service(s, plan.catalog))
     return out
