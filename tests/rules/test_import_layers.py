@@ -17,14 +17,14 @@ GENERATOR = Path(__file__).resolve().parents[2] / "generator"
 # Earlier stages first. A module not listed is a front end (a command, the CLI):
 # it may import anything, and nothing listed may import it.
 STAGES: list[tuple[str, ...]] = [
-    ("", "errors", "naming", "promql", "cache", "escape", "lookalike", "manifest"),  # "": the package (__version__)
+    ("", "errors", "naming", "promql", "cache", "escape", "lookalike", "manifest"),  # "": __version__
     ("load",),
     ("model",),
     ("windows", "messages"),
     ("validate",),
     ("project", "config"),  # slokit.yaml's settings are read with the project (and reuse its model checks)
     ("plan", "collisions"),
-    ("render", "explain"),  # explain prints the plan in words; runbooks reuse its phrases
+    ("render", "explain", "templating"),  # explain: the plan in words (runbooks reuse its phrases)
     ("write", "transaction"),
     ("pipeline",),
 ]
