@@ -360,12 +360,14 @@ def explain(args: tuple[str, ...], spec_paths: tuple[Path, ...], catalog: Path |
 
 def _register() -> None:
     # Front ends over the same model and plan live in modules of their own.
+    from slokit.catalog.command import catalog_group
     from slokit.importers.command import import_group
     from slokit.init import init_command
     from slokit.ops.status import status_command
     from slokit.ops.gate import gate_command
     from slokit.ops.report import report_command
 
+    main.add_command(catalog_group)
     main.add_command(import_group)
     main.add_command(init_command)
     main.add_command(status_command)
