@@ -109,16 +109,28 @@ class MetricDef(Strict):
         default=None, description="Histogram bucket upper bounds (`le`), strictly increasing; +Inf is implied."
     )
     otel: OtelMapping | None = Field(default=None, description="The matching OpenTelemetry GenAI metric or attribute.")
+    third_party: bool = Field(
+        default=False,
+        description="Emitted by software the team does not own (vLLM, LiteLLM, an OpenTelemetry exporter): any valid "
+        "Prometheus name is accepted (colons, a counter without _total, no unit suffix) and the series bound is not "
+        "checked, since the labels cannot be changed here.",
+    )
 
 
 class Catalog(Strict):
     """The metric catalog: every metric and label the application exposes."""
 
     version: Version = Field(default=1, description="Format version; always 1.")
+    include: list[Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$", max_length=40)]] = Field(
+        default_factory=list,
+        description="Bundled presets whose labels and metrics this catalog adds, e.g. [otel-genai]; an entry "
+        "written in this file replaces the preset's entry of the same name (`slokit catalog preset NAME` prints one).",
+    )
     labels: dict[LabelName, LabelDef] = Field(
         default_factory=dict, description="Every label any metric carries, with its allowed values or cardinality cap."
     )
-    metrics: dict[MetricName, MetricDef] = Field(description="Metrics by name, e.g. llm_requests_total.")
+    metrics: dict[MetricName, MetricDef] = Field(
+        default_factory=dict, description="Metrics by name, e.g. llm_requests_total (may be empty with `include`).")
 
 
 # --------------------------------------------------------------------------

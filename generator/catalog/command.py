@@ -13,7 +13,13 @@ from slokit.catalog.discover import DEFAULT_MAX_VALUES, DiscoverError, from_expo
 
 @click.group(name="catalog")
 def catalog_group() -> None:
-    """Build a metric catalog from what exists: discovered metrics and bundled presets."""
+    """Build a metric catalog from what exists: discovered metrics and bundled presets.
+
+    \b
+    Examples:
+      slokit catalog discover --prometheus http://127.0.0.1:9090 --match '{job="llm-app"}'
+      slokit catalog preset otel-genai
+    """
 
 
 @catalog_group.command(name="discover")
@@ -85,3 +91,28 @@ def _read(path: Path) -> str:
 
 def _fetch(url: str) -> str:
     return http_get(url, accept="application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5")
+
+
+@catalog_group.command(name="preset")
+@click.argument("name", required=False)
+def preset_command(name: str | None) -> None:
+    """Print a bundled catalog preset (YAML), or list the presets without NAME.
+
+    A catalog uses a preset with `include: [NAME]`; entries written in the
+    catalog itself replace the preset's entries of the same name.
+
+    \b
+    Examples:
+      slokit catalog preset                # list the presets
+      slokit catalog preset otel-genai     # print one
+    """
+    from slokit.catalog.presets import preset_names, preset_text
+
+    names = preset_names()
+    if name is None:
+        for known in names:
+            click.echo(known)
+        return
+    if name not in names:
+        raise click.BadParameter(f"unknown preset {name!r}; bundled presets: {', '.join(names)}", param_hint="NAME")
+    click.echo(preset_text(name), nl=False)
