@@ -179,7 +179,7 @@ def load_project(paths: list[Path], catalog: Path | None = None, settings: Setti
         catalog_model, errs = to_model(catalog_source, Catalog)
         diags += errs
         if catalog_model is not None:
-            from slokit.catalog.presets import apply_includes
+            from slokit.presets import apply_includes
 
             catalog_model, errs = apply_includes(catalog_model, catalog_source)
             diags += errs

@@ -106,7 +106,7 @@ def preset_command(name: str | None) -> None:
       slokit catalog preset                # list the presets
       slokit catalog preset otel-genai     # print one
     """
-    from slokit.catalog.presets import preset_names, preset_text
+    from slokit.presets import preset_names, preset_text
 
     names = preset_names()
     if name is None:

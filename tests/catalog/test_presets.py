@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from slokit.catalog.presets import apply_includes, load_preset, preset_names, preset_text
+from slokit.presets import apply_includes, load_preset, preset_names, preset_text
 from slokit.errors import SlokitError
 from slokit.load import read_yaml
 from slokit.model import Catalog

@@ -22,7 +22,7 @@ STAGES: list[tuple[str, ...]] = [
     ("model",),
     ("windows", "messages"),
     ("validate",),
-    ("project", "config"),  # slokit.yaml's settings are read with the project (and reuse its model checks)
+    ("project", "config", "presets"),  # presets: a catalog include is read with the catalog; slokit.yaml's settings are read with the project (and reuse its model checks)
     ("plan", "collisions"),
     ("render", "explain", "templating"),  # explain: the plan in words (runbooks reuse its phrases)
     ("write", "transaction"),
