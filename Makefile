@@ -10,19 +10,33 @@ APT_PACKAGES := prometheus prometheus-alertmanager docker-compose
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
+	@$(BIN)/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 
-# Python package with the demo app and test extras, editable.
-setup: $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[app,test]'
+# Python package with the demo app and test extras, editable: code changes
+# need no reinstall, so it runs again only when pyproject.toml changes. pip's
+# output goes to a log, shown only when the install fails.
+STAMP := $(VENV)/.slokit-installed
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo "installing slokit and its dependencies into $(VENV) (log: $(VENV)/pip-install.log)"
+	@$(BIN)/python -m pip install -q -e '.[app,test]' >$(VENV)/pip-install.log 2>&1 || \
+	  { cat $(VENV)/pip-install.log; exit 1; }
+	@touch $@
+
+setup: $(STAMP)
 
 # Real prometheus, promtool, alertmanager, amtool (Debian packages), installed
-# only when missing. Uses sudo when not root.
+# only when missing. Debian names the Alertmanager binary
+# prometheus-alertmanager, upstream tarballs alertmanager: either will do.
+# Uses sudo when not root.
 system-deps:
 	@missing=""; \
-	for b in prometheus promtool alertmanager amtool docker-compose; do \
-	  command -v $$b >/dev/null 2>&1 || missing="yes"; done; \
+	for b in prometheus promtool amtool docker-compose; do \
+	  command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
+	command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || \
+	  missing="$$missing alertmanager"; \
 	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (Debian packages: $(APT_PACKAGES))"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \

@@ -28,12 +28,46 @@ catalog_option = click.option(
 )
 
 
-def report(exc: SlokitError) -> None:
+format_option = click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(["text", "json", "github", "sarif"]),
+    default="text",
+    show_default=True,
+    help="How problems are reported: text (stderr), json, github (workflow commands for inline PR annotations) "
+    "or sarif (SARIF 2.1.0 for code scanning) on stdout.",
+)
+max_errors_option = click.option(
+    "--max-errors",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Print at most this many problems, then '... and N more' (0: no limit).",
+)
+
+
+def emit(found, report_format: str, max_errors: int) -> bool:
+    """Print diagnostics in the chosen format; True when the run must fail (errors, or warnings with --strict)."""
+    from slokit.report import Report, render
+
+    report = found if isinstance(found, Report) else Report(tuple(found))
+    if click.get_current_context().find_root().params.get("strict"):
+        report = report.strict()
+    if report_format == "text" and not report.diagnostics and not report.omitted:
+        return False
+    rendered = render(report, report_format, max_errors)
+    if rendered.stdout:
+        click.echo(rendered.stdout, nl=False)
+    if rendered.stderr:
+        click.echo(rendered.stderr, nl=False, err=True)
+    return report.failed
+
+
+def report(exc: SlokitError, report_format: str = "text", max_errors: int = 100) -> None:
     """Print every diagnostic, sorted by file and line, then exit 1."""
-    for diag in exc.diagnostics:
-        click.echo(diag.format(), err=True)
-    n = len(exc.diagnostics)
-    click.echo(f"{n} error{'s' if n != 1 else ''}", err=True)
+    from slokit.report import Report
+
+    emit(Report(tuple(exc.diagnostics), exc.omitted), report_format, max_errors)
     sys.exit(EXIT_INVALID)
 
 
@@ -52,19 +86,29 @@ def inputs(paths: tuple[Path, ...], catalog: Path | None):
     return found
 
 
-def load(paths: tuple[Path, ...], catalog: Path | None):
+def load(paths: tuple[Path, ...], catalog: Path | None, report_format: str = "text", max_errors: int = 100):
+    """Load the project; print problems and exit 1 on errors (or on warnings with --strict)."""
     from slokit.project import load_project
 
     found = inputs(paths, catalog)
     try:
-        return load_project(list(found.paths), found.catalog, found.settings)
+        project = load_project(list(found.paths), found.catalog, found.settings)
     except SlokitError as exc:
-        report(exc)
+        report(exc, report_format, max_errors)
+    if project.warnings and emit(project.warnings, report_format, max_errors):
+        sys.exit(EXIT_INVALID)
+    return project
+
+
+def info(text: str, report_format: str = "text") -> None:
+    """A progress or success line: stdout for people, stderr when stdout carries a machine format."""
+    click.echo(text, err=report_format != "text")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="slokit")
-def main() -> None:
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+def main(strict: bool) -> None:
     """SLOs as code for LLM applications.
 
     Write SLOs and a metric catalog in YAML (slos/), then validate them and
@@ -79,14 +123,18 @@ def main() -> None:
       slokit test                     # run promtool unit tests on the rules
 
     Exit status: 0 success, 1 invalid input (or stale outputs, failing
-    tests), 2 usage error. Errors are printed as file:line:column: message.
+    tests), 2 usage error. Errors are printed as file:line:column: message;
+    warnings too, but they fail the run only with --strict. Every problem has
+    a stable code (docs/diagnostics.md), shown by --format json|github|sarif.
     """
 
 
 @main.command()
 @paths_argument
 @catalog_option
-def validate(paths: tuple[Path, ...], catalog: Path | None) -> None:
+@format_option
+@max_errors_option
+def validate(paths: tuple[Path, ...], catalog: Path | None, report_format: str, max_errors: int) -> None:
     """Check SLO spec files and the metric catalog; print every problem found.
 
     PATHS are directories (every *.yaml / *.yml in them) or single spec files;
@@ -97,14 +145,17 @@ def validate(paths: tuple[Path, ...], catalog: Path | None) -> None:
       slokit validate
       slokit validate slos/support-chatbot.yaml
       slokit validate specs/ --catalog metrics/catalog.yaml
+      slokit validate --format github       # inline annotations in a GitHub pull request
     """
-    project = load(paths, catalog)
+    from slokit.report import plural
+
+    project = load(paths, catalog, report_format, max_errors)
+    if report_format != "text" and not project.warnings:
+        emit((), report_format, max_errors)  # an empty report, so CI always gets a document
     n_slos = sum(len(s.spec.slos) for s in project.services)
     n_budgets = sum(len(s.spec.budgets) for s in project.services)
-    click.echo(
-        f"ok: {len(project.services)} services, {n_slos} SLOs, {n_budgets} budgets, "
-        f"{len(project.catalog.metrics)} catalog metrics"
-    )
+    info(f"ok: {plural(len(project.services), 'service')}, {plural(n_slos, 'SLO')}, "
+         f"{plural(n_budgets, 'budget')}, {plural(len(project.catalog.metrics), 'catalog metric')}", report_format)
 
 
 @main.command()
@@ -164,20 +215,21 @@ def schema(kind: str, write_dir: Path | None) -> None:
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(["prometheus", "operator", "mimir", "sloth"]),
+    type=click.Choice(["prometheus", "operator", "mimir", "sloth", "text", "json", "github", "sarif"]),
     multiple=True,
     help="Rule file formats (repeatable). prometheus: alerts/<service>.rules.yaml, always written (promtool and "
     "the rule tests read it); operator: also alerts/<service>.prometheusrule.yaml (PrometheusRule objects); "
     "mimir: also alerts/<service>.mimir.yaml (one ruler namespace per service); sloth: also "
     "alerts/<service>.sloth.rules.yaml (Sloth's recording-rule names and labels, for Sloth dashboards). "
-    "slokit.yaml's `formats` are "
-    "always added, so a plain `generate` (or --check) keeps them.",
+    "slokit.yaml's `formats` are always added, so a plain `generate` (or --check) keeps them. text, json, github "
+    "or sarif choose how problems and stale files are reported, as for `validate`.",
 )
 @click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="Directory with runbook*.md.j2 templates overriding the shipped ones (default: templates/ "
                    "beside slokit.yaml, else beside the SLO files, when it exists).")
+@max_errors_option
 def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None, check: bool, no_cache: bool,
-             formats: tuple[str, ...], templates: Path | None) -> None:
+             formats: tuple[str, ...], templates: Path | None, max_errors: int) -> None:
     """Compile SLO specs into rules, rule tests, dashboards, provisioning and runbooks.
 
     Everything is rendered in memory first: on any error nothing is written.
@@ -197,19 +249,25 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
     """
     from slokit.cache import Cache
     from slokit.pipeline import build_outputs
+    from slokit.report import FORMATS
 
-    project = load(paths, catalog)
+    report_formats = [f for f in formats if f in FORMATS]
+    if len(report_formats) > 1:
+        raise click.UsageError(f"choose one of --format text|json|github|sarif, got {', '.join(report_formats)}")
+    report_format = report_formats[0] if report_formats else "text"
+    rule_formats = tuple(f for f in formats if f not in FORMATS)
+    project = load(paths, catalog, report_format, max_errors)
     found = inputs(paths, catalog)
     out_dir = out_dir if out_dir is not None else found.output
     cache = None if no_cache else Cache.open(out_dir)
     try:
-        outputs = build_outputs(project, found.formats(tuple(formats)), runbook_inputs(out_dir, templates, paths), cache)
+        outputs = build_outputs(project, found.formats(rule_formats), runbook_inputs(out_dir, templates, paths), cache)
     except SlokitError as exc:  # a repository's runbook template
-        report(exc)
+        report(exc, report_format, max_errors)
     if check:
         if cache is not None:
             cache.commit()
-        check_outputs(out_dir, outputs, project.inputs)
+        check_outputs(out_dir, outputs, project.inputs, report_format, max_errors)
     else:
         write_all(out_dir, outputs, project.inputs)
         if cache is not None:
@@ -225,8 +283,11 @@ def runbook_inputs(out_dir: Path, templates: Path | None, paths: tuple[Path, ...
     return RunbookInputs(template_dir(templates, paths), lambda rel: read_existing(out_dir, rel))
 
 
-def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> None:
+def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path], report_format: str = "text",
+                  max_errors: int = 100) -> None:
+    from slokit.diagnose import stale_diagnostics
     from slokit.naming import MANIFEST_FILE
+    from slokit.report import plural
     from slokit.write import Change, diff, pending_transaction, plan_write
 
     if pending_transaction(out_dir):
@@ -245,17 +306,23 @@ def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path
         changes = [*changes, Change(MANIFEST_FILE, "changed" if plan.current_manifest else "added")]
         outputs = {**outputs, MANIFEST_FILE: plan.manifest_text}
     if not changes:
-        click.echo(f"up to date: {len(outputs)} files")
+        if report_format != "text":
+            emit((), report_format, max_errors)
+        info(f"up to date: {plural(len(outputs), 'file')}", report_format)
         return
+    if report_format != "text":
+        emit(stale_diagnostics(out_dir, outputs, changes), report_format, max_errors)
+        sys.exit(EXIT_INVALID)
     click.echo(diff(out_dir, outputs, changes), nl=False)
     for change in changes:
         click.echo(f"{change.kind}: {change.path}", err=True)
-    click.echo(f"{len(changes)} generated file{'s' if len(changes) != 1 else ''} out of date; "
+    click.echo(f"{plural(len(changes), 'generated file')} out of date; "
                "run `slokit generate` and commit the result", err=True)
     sys.exit(EXIT_INVALID)
 
 
 def write_all(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> None:
+    from slokit.report import plural
     from slokit.transaction import TransactionError
     from slokit.write import write_outputs
 
@@ -273,12 +340,14 @@ def write_all(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -
         click.echo(f"slokit: warning: {warning}", err=True)
     for change in result.changes:
         click.echo(f"{change.kind}: {out_dir / change.path}")
-    click.echo(f"{len(outputs)} files, {len(result.changes)} changed")
+    click.echo(f"{plural(len(outputs), 'file')}, {len(result.changes)} changed")
 
 
 @main.command("test")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, dir_okay=True, path_type=Path))
-def test_rules(paths: tuple[Path, ...]) -> None:
+@format_option
+@max_errors_option
+def test_rules(paths: tuple[Path, ...], report_format: str, max_errors: int) -> None:
     """Run the promtool unit tests of the rules (`promtool test rules`).
 
     PATHS are test files or directories of them (every *.yaml / *.yml); the
@@ -292,6 +361,7 @@ def test_rules(paths: tuple[Path, ...]) -> None:
       slokit test alerts/tests/support-chatbot.test.yaml
       slokit test build/alerts/tests my-tests/
     """
+    from slokit.report import plural
     from slokit.ruletest import PromtoolMissing, find_test_files, run_promtool
 
     from slokit.config import project_settings
@@ -308,6 +378,8 @@ def test_rules(paths: tuple[Path, ...]) -> None:
     if not files:
         raise click.UsageError("no test files found; run `slokit generate` first or pass test files")
     try:
+        if report_format != "text":
+            sys.exit(_test_report(files, report_format, max_errors))
         result = run_promtool(files)
     except PromtoolMissing as exc:
         click.echo(f"slokit: {exc}", err=True)
@@ -315,9 +387,26 @@ def test_rules(paths: tuple[Path, ...]) -> None:
     if result.output:
         click.echo(result.output, nl=not result.output.endswith("\n"), err=not result.ok)
     if not result.ok:
-        click.echo(f"promtool test rules failed ({len(files)} test file{'s' if len(files) != 1 else ''})", err=True)
+        click.echo(f"promtool test rules failed ({plural(len(files), 'test file')})", err=True)
         sys.exit(EXIT_INVALID)
-    click.echo(f"ok: {len(files)} test file{'s' if len(files) != 1 else ''} passed")
+    click.echo(f"ok: {plural(len(files), 'test file')} passed")
+
+
+def _test_report(files: list[Path], report_format: str, max_errors: int) -> int:
+    """Run each test file on its own, so each failure is reported at its file."""
+    from slokit.diagnose import test_failure_diagnostic
+    from slokit.report import plural
+    from slokit.ruletest import run_promtool
+
+    diags = []
+    for f in files:
+        result = run_promtool([f])
+        if not result.ok:
+            diags.append(test_failure_diagnostic(f, result.output))
+    failed = emit(diags, report_format, max_errors)
+    info(f"{len(diags)} of {plural(len(files), 'test file')} failed" if diags else
+         f"ok: {plural(len(files), 'test file')} passed", report_format)
+    return EXIT_INVALID if failed else 0
 
 
 @main.command()
@@ -361,6 +450,7 @@ def explain(args: tuple[str, ...], spec_paths: tuple[Path, ...], catalog: Path |
 def _register() -> None:
     # Front ends over the same model and plan live in modules of their own.
     from slokit.catalog.command import catalog_group
+    from slokit.diff_command import diff_command
     from slokit.importers.command import import_group
     from slokit.init import init_command
     from slokit.ops.status import status_command
@@ -373,6 +463,7 @@ def _register() -> None:
     main.add_command(status_command)
     main.add_command(gate_command)
     main.add_command(report_command)
+    main.add_command(diff_command)
 
 
 _register()

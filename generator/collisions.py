@@ -11,6 +11,8 @@ cause it.
 
 from __future__ import annotations
 
+from slokit import codes as C
+
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
@@ -101,7 +103,7 @@ def find_collisions(found: list[Claim]) -> list[Diagnostic]:
                 continue
             others = ", ".join(o for o in owners if o != claim.owner)
             diags.append(claim.source.diagnostic(claim.key, f"{kind} {name!r} of {claim.owner} is also used by "
-                                                 f"{others}", hint))
+                                                 f"{others}", hint, code=C.NAME_COLLISION))
     return diags
 
 

@@ -9,6 +9,8 @@ over its conventions.
 
 from __future__ import annotations
 
+from slokit import codes as C
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -115,24 +117,24 @@ def load_config(path: Path, display: str | None = None) -> Settings:
     for key, url in (("runbook_base_url", config.links.runbook_base_url), ("grafana_url", config.links.grafana_url)):
         if url is not None and not _URL.match(url):
             diags.append(source.diagnostic(("links", key), f"{key} must be an http(s) URL without spaces or quotes, "
-                                           f"got {url[:60]!r}", "e.g. https://grafana.example.com"))
+                                           f"got {url[:60]!r}", "e.g. https://grafana.example.com", code=C.BAD_URL))
     specs = []
     for i, text in enumerate(config.specs):
         p = _resolve(root, text)
         if not p.exists():
             diags.append(source.diagnostic(("specs", i), f"spec path {text!r} does not exist (relative to "
-                                           f"{root})", "create it, or fix the path"))
+                                           f"{root})", "create it, or fix the path", code=C.NO_INPUT))
         specs.append(p)
     catalog = None
     if config.catalog is not None:
         catalog = _resolve(root, config.catalog)
         if not catalog.is_file():
             diags.append(source.diagnostic(("catalog",), f"catalog {config.catalog!r} is not a file",
-                                           "fix the path, or remove `catalog` to use catalog.yaml beside the specs"))
+                                           "fix the path, or remove `catalog` to use catalog.yaml beside the specs", code=C.NO_INPUT))
     values = config.naming.severity_values
     if values is not None and values.page == values.ticket:
         diags.append(source.diagnostic(("naming", "severity_values"), "page and ticket alerts would both say "
-                                       f"severity={values.page!r}", "give each tier its own word"))
+                                       f"severity={values.page!r}", "give each tier its own word", code=C.DUPLICATE_NAME))
     from slokit.validate import RESERVED_ALERT_LABELS
 
     from slokit.lookalike import lookalike_problem
@@ -140,12 +142,12 @@ def load_config(path: Path, display: str | None = None) -> Settings:
     for name, value in config.naming.labels.items():
         if name in RESERVED_ALERT_LABELS or name.startswith("__"):
             diags.append(source.diagnostic(("naming", "labels", name), f"label {name!r} is set by slokit",
-                                           "choose another label name", at_key=True))
+                                           "choose another label name", at_key=True, code=C.RESERVED_NAME))
         elif lookalike_problem(value):
             diags.append(source.diagnostic(("naming", "labels", name), f"value of label {name!r} "
                                            f"{lookalike_problem(value)}", "alerts are told apart and silenced by "
                                            "their labels: write the value with characters that can be seen and "
-                                           "typed, in one script"))
+                                           "typed, in one script", code=C.BAD_LABEL_VALUE))
     if diags:
         raise SlokitError(diags)
     return Settings(

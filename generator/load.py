@@ -20,13 +20,14 @@ import math
 import os
 import re
 import stat
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from slokit.errors import Diagnostic, SlokitError
+from slokit import codes as C
+from slokit.errors import ERROR, Diagnostic, SlokitError
 
 PathKey = tuple[str | int, ...]
 
@@ -68,9 +69,10 @@ class Source:
             key = key[:-1]
         return self.positions.get((), (1, 1))
 
-    def diagnostic(self, key: PathKey, message: str, hint: str = "", at_key: bool = False) -> Diagnostic:
+    def diagnostic(self, key: PathKey, message: str, hint: str = "", at_key: bool = False,
+                   code: str = C.INVALID, severity: str = ERROR) -> Diagnostic:
         line, column = self.position(key, at_key)
-        return Diagnostic(self.path, line, column, message, hint)
+        return Diagnostic(self.path, line, column, message, hint, code, severity)
 
 
 # --------------------------------------------------------------------------
@@ -134,7 +136,8 @@ class _Builder:
         self.diags: list[Diagnostic] = []
 
     def error(self, node, message: str, hint: str = "") -> None:
-        self.diags.append(Diagnostic(self.path, *_mark(node), message, hint))
+        # Everything the builder rejects is valid YAML that slokit refuses.
+        self.diags.append(Diagnostic(self.path, *_mark(node), message, hint, C.YAML_UNSUPPORTED))
 
     def build(self, node: yaml.Node, key: PathKey) -> Any:
         self.positions[key] = _mark(node)
@@ -275,28 +278,32 @@ def parse_yaml(text: str, path: str) -> Source:
         loader = _Loader(text)
         node = loader.get_single_node()
     except _Reject as exc:
-        raise SlokitError([Diagnostic(path, *_mark(exc.mark), exc.message, exc.hint)]) from None
+        raise SlokitError([Diagnostic(path, *_mark(exc.mark), exc.message, exc.hint, C.YAML_UNSUPPORTED)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise SlokitError([_syntax_error(exc, text, path)]) from None
+        code = C.YAML_UNSUPPORTED if "another document" in (exc.problem or "") else C.YAML_SYNTAX
+        raise SlokitError([replace(_syntax_error(exc, text, path), code=code)]) from None
     except yaml.reader.ReaderError as exc:
         line, col = _line_of(text, exc.position)
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise SlokitError([Diagnostic(path, line, col, f"unsupported character U+{code:04X}",
-                                      "remove it; YAML files may contain only printable characters")]) from None
+                                      "remove it; YAML files may contain only printable characters",
+                                      C.BAD_ENCODING)]) from None
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
         # str(exc) quotes the offending line; say only what kind of problem it is.
         raise SlokitError([Diagnostic(path, 1, 1, f"YAML error ({type(exc).__name__})",
-                                      "check that this is an SLO spec or catalog file")]) from None
+                                      "check that this is an SLO spec or catalog file", C.YAML_SYNTAX)]) from None
     finally:
         if loader is not None:
             loader.dispose()
     if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == _CORE + "null"):
-        raise SlokitError([Diagnostic(path, 1, 1, "file is empty", "write a mapping with the documented keys")])
+        raise SlokitError([Diagnostic(path, 1, 1, "file is empty", "write a mapping with the documented keys",
+                                      C.NOT_A_MAPPING)])
     if not isinstance(node, yaml.MappingNode):
         # The value itself is not quoted: a file that is not a spec (a token, a password file) must not be echoed.
         found = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
         raise SlokitError([Diagnostic(path, *_mark(node), f"the file must be a mapping of keys to values, not {found}",
-                                      "start with `key: value` lines, e.g. `service: my-service`")])
+                                      "start with `key: value` lines, e.g. `service: my-service`",
+                                      C.NOT_A_MAPPING)])
     builder = _Builder(path)
     data = builder.build(node, ())
     if builder.diags:
@@ -311,22 +318,24 @@ def read_bytes(file: Path, display: str, limit: int = MAX_FILE_BYTES) -> bytes:
         fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise SlokitError([Diagnostic(display, 1, 1, f"cannot read file: {exc.strerror}",
-                                      "check that the file exists and that you may read it")]) from None
+                                      "check that the file exists and that you may read it",
+                                      C.UNREADABLE_FILE)]) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
             raise SlokitError([Diagnostic(display, 1, 1, "is a directory, not a YAML file",
-                                          "rename it or move it out of the way")])
+                                          "rename it or move it out of the way", C.UNREADABLE_FILE)])
         if not stat.S_ISREG(info.st_mode):
             raise SlokitError([Diagnostic(display, 1, 1, "is not a regular file (a FIFO, socket or device)",
-                                          "slokit reads only regular files; replace it with one")])
+                                          "slokit reads only regular files; replace it with one",
+                                          C.UNREADABLE_FILE)])
         if info.st_size > limit:
             raise _too_large(display, limit)
         with os.fdopen(os.dup(fd), "rb") as handle:
             raw = handle.read(limit + 1)
     except OSError as exc:
         raise SlokitError([Diagnostic(display, 1, 1, f"cannot read file: {exc.strerror}",
-                                      "check that you may read it")]) from None
+                                      "check that you may read it", C.UNREADABLE_FILE)]) from None
     finally:
         os.close(fd)
     if len(raw) > limit:
@@ -336,7 +345,7 @@ def read_bytes(file: Path, display: str, limit: int = MAX_FILE_BYTES) -> bytes:
 
 def _too_large(display: str, limit: int) -> SlokitError:
     return SlokitError([Diagnostic(display, 1, 1, f"file is larger than {limit // (1024 * 1024)} MiB, the most slokit "
-                                   "reads from one file", "split it: one spec file per service")])
+                                   "reads from one file", "split it: one spec file per service", C.FILE_TOO_LARGE)])
 
 
 def read_yaml(file: Path, display: str | None = None) -> Source:
@@ -349,7 +358,7 @@ def parse_bytes(raw: bytes, display: str) -> Source:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         # Windows editors save "Unicode" as UTF-16 with a byte order mark.
         raise SlokitError([Diagnostic(display, 1, 1, "file is UTF-16, not UTF-8",
-                                      "save the file as UTF-8")])
+                                      "save the file as UTF-8", C.BAD_ENCODING)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -357,7 +366,7 @@ def parse_bytes(raw: bytes, display: str) -> Source:
         line, col = _line_of(prefix, len(prefix))
         raise SlokitError([Diagnostic(display, line, col, f"file is not UTF-8: byte 0x{raw[exc.start]:02X} "
                                       f"at offset {exc.start} cannot be decoded",
-                                      "save the file as UTF-8")]) from None
+                                      "save the file as UTF-8", C.BAD_ENCODING)]) from None
     return parse_yaml(text, display)
 
 
@@ -386,11 +395,11 @@ def parse_documents(text: str, path: str) -> list[Source]:
             sources.append(Source(path=path, data=data, positions=builder.positions,
                                   key_positions=builder.key_positions))
     except _Reject as exc:
-        raise SlokitError([Diagnostic(path, *_mark(exc.mark), exc.message, exc.hint)]) from None
+        raise SlokitError([Diagnostic(path, *_mark(exc.mark), exc.message, exc.hint, C.YAML_UNSUPPORTED)]) from None
     except yaml.MarkedYAMLError as exc:
-        raise SlokitError([_syntax_error(exc, text, path)]) from None
+        raise SlokitError([replace(_syntax_error(exc, text, path), code=C.YAML_SYNTAX)]) from None
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        raise SlokitError([Diagnostic(path, 1, 1, f"YAML error: {exc}")]) from None
+        raise SlokitError([Diagnostic(path, 1, 1, f"YAML error: {exc}", "", C.YAML_SYNTAX)]) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -406,12 +415,13 @@ def read_documents(file: Path, display: str | None = None) -> list[Source]:
         with open(file, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise SlokitError([Diagnostic(display, 1, 1, f"cannot read file: {exc.strerror}")]) from None
+        raise SlokitError([Diagnostic(display, 1, 1, f"cannot read file: {exc.strerror}", "",
+                                      C.UNREADABLE_FILE)]) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise SlokitError([Diagnostic(display, 1, 1, "file is larger than 1 MiB", "split it")])
+        raise SlokitError([Diagnostic(display, 1, 1, "file is larger than 1 MiB", "split it", C.FILE_TOO_LARGE)])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SlokitError([Diagnostic(display, 1, 1, f"file is not UTF-8 (byte offset {exc.start})",
-                                      "save the file as UTF-8")]) from None
+                                      "save the file as UTF-8", C.BAD_ENCODING)]) from None
     return parse_documents(text, display)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ValidationError
 
+from slokit import codes as C
 from slokit.errors import Diagnostic
 from slokit.load import PathKey, Source
 from slokit import model as m
@@ -306,6 +307,22 @@ def _message(e: _Error, model: type[BaseModel]) -> tuple[str, str]:
     return f"{name}: {e.msg}", ""
 
 
+def _code(e: _Error) -> str:
+    """The stable code of a pydantic error type."""
+    t = e.type
+    if t == "extra_forbidden":
+        return C.UNKNOWN_KEY
+    if t == "missing":
+        return C.MISSING_KEY
+    if t in ("greater_than", "greater_than_equal", "less_than", "less_than_equal", "finite_number"):
+        return C.OUT_OF_RANGE
+    if t in ("string_pattern_mismatch", "string_too_short", "string_too_long"):
+        return C.BAD_NAME
+    if t.endswith(("_type", "_parsing")) or t == "int_from_float":
+        return C.WRONG_TYPE
+    return C.BAD_VALUE
+
+
 _TYPE_MISMATCH = {"string_type", "list_type", "dict_type", "model_type", "float_type", "bool_type", "int_type"}
 
 
@@ -331,11 +348,17 @@ def _drop_missing_explained_by_typo(errors: list[_Error]) -> list[_Error]:
         parent == e.path and did_you_mean(key, [e.missing]) for parent, key in extra))]
 
 
-def describe_validation_error(exc: ValidationError, source: Source, model: type[BaseModel]) -> list[Diagnostic]:
-    """Every pydantic error of `exc` as one positioned diagnostic (union branches merged)."""
+def describe_validation_error(exc: ValidationError, source: Source, model: type[BaseModel],
+                              limit: int | None = None) -> list[Diagnostic]:
+    """Every pydantic error of `exc` as one positioned diagnostic (union branches merged).
+
+    With `limit`, only the first `limit` of pydantic's errors are described:
+    formatting a million of them costs minutes and nobody reads them.
+    """
     plain: list[_Error] = []
     unions: dict[PathKey, list[_Error]] = {}
-    for err in exc.errors(include_url=False):
+    raw = exc.errors(include_url=False)
+    for err in raw if limit is None else raw[:limit]:
         e = _resolve(err, source.data)
         if e.union_at is None:
             plain.append(e)
@@ -350,11 +373,11 @@ def describe_validation_error(exc: ValidationError, source: Source, model: type[
     for item in items:
         if isinstance(item, tuple):
             path, message, hint = item
-            at_key = False
+            at_key, code = False, C.WRONG_TYPE
         else:
             path, (message, hint) = item.path, _message(item, model)
-            at_key = item.at_key or item.type == "extra_forbidden"
-        diag = source.diagnostic(path, message, hint, at_key=at_key)
+            at_key, code = item.at_key or item.type == "extra_forbidden", _code(item)
+        diag = source.diagnostic(path, message, hint, at_key=at_key, code=code)
         if diag not in seen:
             seen.add(diag)
             diags.append(diag)

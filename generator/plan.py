@@ -448,6 +448,11 @@ def _rate(sli: SLIPlan, query: str, window: str, group_by: tuple[str, ...]) -> s
     return sum_rate(Selector(query), window, group_by)
 
 
+def total_rate_query(sli: SLIPlan, window: str) -> str:
+    """PromQL for the SLO's total events per second over `window`, summed (for front ends that ask Prometheus)."""
+    return _rate(sli, sli.total_query, window, ())
+
+
 def _raw_window_rules(ids: Identity, sli: SLIPlan, window: str,
                       group_by: tuple[str, ...]) -> list[RecordingRule]:
     """bad and total event rates over `window`, from the raw counters."""

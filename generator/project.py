@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from slokit import codes as C
 from slokit.config import NO_SETTINGS, Settings
-from slokit.errors import Diagnostic, SlokitError
+from slokit.errors import MAX_COLLECTED, Diagnostic, SlokitError
 from slokit.load import Source, read_yaml
 from slokit.model import Catalog, ServiceSpec
 
@@ -33,6 +34,10 @@ class Project:
     settings: Settings = NO_SETTINGS  # from slokit.yaml, when the project has one
     # Real paths of every file read; `generate` never writes or prunes one of them.
     inputs: frozenset[Path] = frozenset()
+    # Problems that do not stop generation (reported; errors under --strict).
+    warnings: tuple[Diagnostic, ...] = ()
+    # Spec files (display paths) the current git change adds or modifies: they take the blame for duplicates.
+    changed: frozenset[str] = frozenset()
 
 
 def _display(path: Path) -> str:
@@ -84,7 +89,7 @@ def _scan(directory: Path) -> tuple[list[Path], list[Diagnostic]]:
         names = sorted(os.listdir(directory))
     except OSError as exc:
         return [], [Diagnostic(_display(directory), 1, 1, f"cannot list the directory: {exc.strerror}",
-                               "check its permissions, or pass the spec files themselves")]
+                               "check its permissions, or pass the spec files themselves", C.UNREADABLE_FILE)]
     found, diags = [], []
     for name in names:
         entry = directory / name
@@ -92,7 +97,7 @@ def _scan(directory: Path) -> tuple[list[Path], list[Diagnostic]]:
             continue
         problem = _entry_problem(directory, entry)
         if problem:
-            diags.append(Diagnostic(_display(entry), 1, 1, *problem))
+            diags.append(Diagnostic(_display(entry), 1, 1, *problem, C.UNREADABLE_FILE))
         else:
             found.append(entry)
     return found, diags
@@ -124,11 +129,11 @@ def locate_catalog(paths: list[Path], catalog: Path | None) -> Path:
         if os.path.lexists(candidate):
             problem = _entry_problem(candidate.parent, candidate)
             if problem:
-                raise SlokitError([Diagnostic(_display(candidate), 1, 1, *problem)])
+                raise SlokitError([Diagnostic(_display(candidate), 1, 1, *problem, C.UNREADABLE_FILE)])
             return candidate
     raise SlokitError([Diagnostic(_display(paths[0] if paths else Path(".")), 1, 1,
                                   f"no metric catalog found: expected {CATALOG_FILE} beside the SLO files",
-                                  "create it, or pass --catalog FILE")])
+                                  "create it, or pass --catalog FILE", C.NO_INPUT)])
 
 
 def _over_total(files: list[Path]) -> Diagnostic | None:
@@ -143,21 +148,43 @@ def _over_total(files: list[Path]) -> Diagnostic | None:
             return Diagnostic(_display(f), 1, 1, f"the input files add up to more than {MAX_TOTAL_BYTES // 2**20} MiB "
                               "(reached at this file), the most slokit reads in one run",
                               "split the project: run slokit on a few spec directories at a time, "
-                              "each with its own --out")
+                              "each with its own --out", C.FILE_TOO_LARGE)
     return None
 
 
-def to_model(source: Source, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
+@dataclass(frozen=True)
+class Checked:
+    """A file checked against its model: the model or the diagnostics, and how many were not described."""
+
+    model: BaseModel | None
+    diagnostics: list[Diagnostic]
+    omitted: int = 0
+    # When the file is broken only in parts: the rest, to look for more mistakes (never to generate).
+    salvaged: tuple[BaseModel, Source] | None = None
+
+
+def check_model(source: Source, model: type[M], limit: int | None = MAX_COLLECTED) -> Checked:
     """Validate plain data against a model, turning pydantic errors into positioned diagnostics."""
     from slokit.messages import describe_validation_error
 
     if not isinstance(source.data, dict):
-        return None, [source.diagnostic((), "the document must be a mapping of keys to values",
-                                        f"see `slokit schema` for the keys of a {model.__name__}")]
+        return Checked(None, [source.diagnostic((), "the document must be a mapping of keys to values",
+                                                f"see `slokit schema` for the keys of a {model.__name__}",
+                                                code=C.NOT_A_MAPPING)])
     try:
-        return model.model_validate(source.data), []
+        return Checked(model.model_validate(source.data), [])
     except ValidationError as exc:
-        return None, describe_validation_error(exc, source, model)
+        from slokit.salvage import salvage
+
+        omitted = max(0, exc.error_count() - limit) if limit is not None else 0
+        return Checked(None, describe_validation_error(exc, source, model, limit), omitted,
+                       salvage(source, model, exc))
+
+
+def to_model(source: Source, model: type[M]) -> tuple[M | None, list[Diagnostic]]:
+    """Validate plain data against a model; every problem as a positioned diagnostic."""
+    checked = check_model(source, model, limit=None)
+    return checked.model, checked.diagnostics
 
 
 def load_project(paths: list[Path], catalog: Path | None = None, settings: Settings = NO_SETTINGS) -> Project:
@@ -165,6 +192,7 @@ def load_project(paths: list[Path], catalog: Path | None = None, settings: Setti
     from slokit.validate import validate_project
 
     diags: list[Diagnostic] = []
+    omitted = 0
     catalog_path = locate_catalog(paths, catalog)
     spec_files, diags = find_spec_files(paths)
     unreadable = bool(diags)
@@ -176,41 +204,51 @@ def load_project(paths: list[Path], catalog: Path | None = None, settings: Setti
     catalog_source: Source | None = None
     try:
         catalog_source = read_yaml(catalog_path, _display(catalog_path))
-        catalog_model, errs = to_model(catalog_source, Catalog)
-        diags += errs
+        checked = check_model(catalog_source, Catalog)
+        catalog_model, omitted = checked.model, omitted + checked.omitted
+        diags += checked.diagnostics
         if catalog_model is not None:
             from slokit.presets import apply_includes
 
             catalog_model, errs = apply_includes(catalog_model, catalog_source)
             diags += errs
     except SlokitError as exc:
-        diags += exc.diagnostics
+        diags, omitted = diags + exc.diagnostics, omitted + exc.omitted
 
     services: list[ServiceFile] = []
+    salvaged: list[ServiceFile] = []  # files with shape errors, checked further as far as they go
     if not spec_files and not unreadable:
         diags.append(Diagnostic(_display(paths[0]), 1, 1, "no SLO spec files (*.yaml, *.yml) found",
-                                "pass a directory holding one spec file per service"))
+                                "pass a directory holding one spec file per service", C.NO_INPUT))
     for f in spec_files:
         try:
             src = read_yaml(f, _display(f))
         except SlokitError as exc:
-            diags += exc.diagnostics
+            diags, omitted = diags + exc.diagnostics, omitted + exc.omitted
             continue
-        spec, errs = to_model(src, ServiceSpec)
-        diags += errs
+        checked = check_model(src, ServiceSpec)
+        spec, omitted = checked.model, omitted + checked.omitted
+        diags += checked.diagnostics
         if spec is not None:
             services.append(ServiceFile(spec, src))
+        elif checked.salvaged is not None:
+            salvaged.append(ServiceFile(*checked.salvaged))
 
     if catalog_model is not None and catalog_source is not None:
+        from slokit.vcs import changed_files
+
         inputs = frozenset(Path(os.path.realpath(f)) for f in [catalog_path, *spec_files])
+        changed = frozenset(_display(f) for f in changed_files(spec_files))
         project = Project(catalog_model, catalog_source, tuple(sorted(services, key=lambda s: s.spec.service)),
-                          settings, inputs)
-        diags += validate_project(project)
-        if not diags:
+                          settings, inputs, changed=changed)
+        # Salvaged files are checked too, for their other mistakes; they never reach generation (errors exist).
+        diags += validate_project(replace(project, services=tuple(
+            sorted(services + salvaged, key=lambda s: (s.spec.service, s.source.path)))))
+        if not any(d.is_error for d in diags) and not omitted:
             from slokit.collisions import check_collisions
 
             # Names come out of planning; only a valid project can be planned.
             diags += sorted(set(check_collisions(project)))
-    if diags:
-        raise SlokitError(diags)
-    return project
+    if omitted or any(d.is_error for d in diags):
+        raise SlokitError(diags, omitted)
+    return replace(project, warnings=tuple(sorted(diags)))

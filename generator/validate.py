@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable
 
+from slokit import codes as C
 from slokit import naming as N
-from slokit.errors import Diagnostic
+from slokit.errors import WARNING, Diagnostic
 from slokit.load import PathKey, Source
 from slokit.lookalike import lookalike_problem
 from slokit.messages import did_you_mean
@@ -44,6 +45,8 @@ MIN_WINDOW = 5 * MINUTE
 MAX_WINDOW = 366 * 86400
 MAX_SERIES_PER_METRIC = 100_000
 MAX_BUCKETS = 50
+# Below this much full outage per window, an objective gets a warning.
+TIGHT_BUDGET_SECONDS = 5 * MINUTE
 
 # Labels whose values are unbounded or personal. They explode the number of
 # series (one per user, conversation or request) and leak PII into a system
@@ -99,8 +102,12 @@ class _Report:
     source: Source
     diags: list[Diagnostic] = field(default_factory=list)
 
-    def error(self, path: PathKey, message: str, hint: str = "", at_key: bool = False) -> None:
-        self.diags.append(self.source.diagnostic(path, message, hint, at_key))
+    def error(self, path: PathKey, message: str, hint: str = "", at_key: bool = False, code: str = C.INVALID) -> None:
+        self.diags.append(self.source.diagnostic(path, message, hint, at_key, code))
+
+    def warn(self, path: PathKey, message: str, hint: str = "", at_key: bool = False, code: str = C.INVALID) -> None:
+        """A problem worth fixing that does not make the outputs wrong: reported, fails only with --strict."""
+        self.diags.append(self.source.diagnostic(path, message, hint, at_key, code, WARNING))
 
 
 def label_value_problem(value: str) -> str:
@@ -140,21 +147,23 @@ def check_catalog(catalog: Catalog, source: Source) -> list[Diagnostic]:
     for name, label in catalog.labels.items():
         path = ("labels", name)
         if forbidden_label(name):
-            r.error(path, *_forbidden_message(name), at_key=True)
+            r.error(path, *_forbidden_message(name), at_key=True, code=C.FORBIDDEN_LABEL)
         elif name in RESERVED_CATALOG_LABELS or name.startswith("__"):
-            r.error(path, f"label name {name!r} is reserved by Prometheus", "choose another name", at_key=True)
+            r.error(path, f"label name {name!r} is reserved by Prometheus", "choose another name", at_key=True,
+                    code=C.RESERVED_NAME)
         if label.values is not None:
             if not label.values:
-                r.error(path + ("values",), f"label {name!r} has no values", "list every value, e.g. [ok, other]")
+                r.error(path + ("values",), f"label {name!r} has no values", "list every value, e.g. [ok, other]",
+                        code=C.BAD_LABEL_VALUE)
             seen: set[str] = set()
             for i, value in enumerate(label.values):
                 problem = label_value_problem(value)
                 if problem:
                     r.error(path + ("values", i), f"value {value!r} of label {name!r} {problem}",
-                            "label values use letters, digits and _ . : @ / -")
+                            "label values use letters, digits and _ . : @ / -", code=C.BAD_LABEL_VALUE)
                 elif value in seen:
                     r.error(path + ("values", i), f"value {value!r} of label {name!r} is listed twice",
-                            "remove the duplicate")
+                            "remove the duplicate", code=C.DUPLICATE_NAME)
                 seen.add(value)
     for name, metric in catalog.metrics.items():
         _check_metric(r, catalog, name, metric)
@@ -168,25 +177,26 @@ def _check_metric(r: _Report, catalog: Catalog, name: str, metric: MetricDef) ->
     for i, label in enumerate(metric.labels):
         lpath = path + ("labels", i)
         if label in seen:
-            r.error(lpath, f"label {label!r} is listed twice on {name}", "remove the duplicate")
+            r.error(lpath, f"label {label!r} is listed twice on {name}", "remove the duplicate", code=C.DUPLICATE_NAME)
         seen.add(label)
         if forbidden_label(label):
-            r.error(lpath, *_forbidden_message(label))
+            r.error(lpath, *_forbidden_message(label), code=C.FORBIDDEN_LABEL)
         elif label == "le" and metric.type == "histogram":
-            r.error(lpath, "a histogram cannot carry a label named 'le'", "Prometheus uses `le` for its buckets")
+            r.error(lpath, "a histogram cannot carry a label named 'le'", "Prometheus uses `le` for its buckets",
+                    code=C.RESERVED_NAME)
         elif label not in catalog.labels:
             r.error(lpath, f"label {label!r} of {name} is not declared under `labels:`",
                     did_you_mean(label, catalog.labels) or f"declare it under `labels:` with its values or "
-                    f"max_cardinality")
+                    f"max_cardinality", code=C.UNKNOWN_LABEL)
     if metric.type == "histogram":
         _check_buckets(r, name, metric)
     elif metric.buckets is not None:
         r.error(path + ("buckets",), f"only histograms have buckets, and {name} is a {metric.type}",
-                "remove `buckets`, or make it `type: histogram`")
+                "remove `buckets`, or make it `type: histogram`", code=C.BAD_BUCKETS)
     series = _max_series(catalog, metric)
     if series > MAX_SERIES_PER_METRIC and not metric.third_party:
         r.error(path, f"{name} may produce up to {series} series, more than {MAX_SERIES_PER_METRIC}",
-                "drop a label, lower a max_cardinality, or use fewer buckets")
+                "drop a label, lower a max_cardinality, or use fewer buckets", code=C.TOO_MANY_SERIES)
 
 
 def _check_metric_name(r: _Report, catalog: Catalog, name: str, metric: MetricDef) -> None:
@@ -195,34 +205,37 @@ def _check_metric_name(r: _Report, catalog: Catalog, name: str, metric: MetricDe
         # Not the team's to rename: the Prometheus name grammar (checked by the model) is the only rule.
         return
     if ":" in name:
-        r.error(path, f"metric name {name!r} contains ':'", "colons are reserved for recording rules", at_key=True)
+        r.error(path, f"metric name {name!r} contains ':'", "colons are reserved for recording rules", at_key=True,
+                code=C.RESERVED_NAME)
         return
     if name.startswith("__"):
         r.error(path, f"metric name {name!r} starts with '__'", "names starting with '__' are reserved",
-                at_key=True)
+                at_key=True, code=C.RESERVED_NAME)
     if metric.type == "counter" and not name.endswith("_total"):
         r.error(path, f"counter {name} must end in _total", f"rename it {name}_total (Prometheus convention)",
-                at_key=True)
+                at_key=True, code=C.METRIC_CONVENTION)
     if metric.type != "counter" and name.endswith("_total"):
         r.error(path, f"{metric.type} {name} must not end in _total", "_total marks counters; drop the suffix",
-                at_key=True)
+                at_key=True, code=C.METRIC_CONVENTION)
     if metric.type == "histogram":
         for suffix in HISTOGRAM_SERIES:
             if name.endswith(suffix):
                 r.error(path, f"histogram {name} must not end in {suffix}",
-                        "Prometheus adds _bucket, _count and _sum to histogram names", at_key=True)
+                        "Prometheus adds _bucket, _count and _sum to histogram names", at_key=True,
+                        code=C.METRIC_CONVENTION)
             if name + suffix in catalog.metrics:
                 r.error(("metrics", name + suffix), f"metric {name + suffix} collides with a series of "
-                        f"histogram {name}", "rename it", at_key=True)
+                        f"histogram {name}", "rename it", at_key=True, code=C.METRIC_CONVENTION)
     unit = metric.unit
     if unit in NON_BASE_UNITS:
         r.error(path + ("unit",), f"unit {unit!r} is not a base unit",
-                f"use {NON_BASE_UNITS[unit]} (Prometheus convention) and scale the values")
+                f"use {NON_BASE_UNITS[unit]} (Prometheus convention) and scale the values", code=C.METRIC_CONVENTION)
     elif unit in SUFFIX_UNITS and not name.removesuffix("_total").endswith("_" + unit):
         stem = name.removesuffix("_total")
         suggestion = f"{stem}_{unit}" + ("_total" if name.endswith("_total") else "")
         r.error(path, f"metric {name} has unit {unit!r}, but its name does not end in _{unit}",
-                f"rename it {suggestion} (Prometheus convention: the unit is the name's suffix)", at_key=True)
+                f"rename it {suggestion} (Prometheus convention: the unit is the name's suffix)", at_key=True,
+                code=C.METRIC_CONVENTION)
 
 
 def _check_buckets(r: _Report, name: str, metric: MetricDef) -> None:
@@ -230,18 +243,20 @@ def _check_buckets(r: _Report, name: str, metric: MetricDef) -> None:
     buckets = metric.buckets
     if not buckets:
         r.error(path if buckets is not None else ("metrics", name), f"histogram {name} needs `buckets`",
-                "list the bucket upper bounds, e.g. [0.1, 0.25, 0.5, 1, 2.5, 5]")
+                "list the bucket upper bounds, e.g. [0.1, 0.25, 0.5, 1, 2.5, 5]", code=C.BAD_BUCKETS)
         return
     if len(buckets) > MAX_BUCKETS:
         r.error(path, f"histogram {name} has {len(buckets)} buckets, more than {MAX_BUCKETS}",
-                "every bucket is a series per label combination; keep the ones SLOs and dashboards need")
+                "every bucket is a series per label combination; keep the ones SLOs and dashboards need",
+                code=C.BAD_BUCKETS)
     for i, (a, b) in enumerate(zip(buckets, buckets[1:]), start=1):
         if not b > a:
             r.error(path + (i,), f"buckets of {name} must be strictly increasing: {fmt_number(b)} follows "
-                    f"{fmt_number(a)}", "sort them and remove duplicates")
+                    f"{fmt_number(a)}", "sort them and remove duplicates", code=C.BAD_BUCKETS)
     for i, b in enumerate(buckets):
         if not math.isfinite(b):
-            r.error(path + (i,), f"bucket {b} of {name} is not a finite number", "+Inf is implied; remove it")
+            r.error(path + (i,), f"bucket {b} of {name} is not a finite number", "+Inf is implied; remove it",
+                    code=C.BAD_BUCKETS)
 
 
 def _max_series(catalog: Catalog, metric: MetricDef) -> int:
@@ -275,11 +290,12 @@ class _ServiceCheck:
         metric = self.catalog.metrics.get(name)
         if metric is None:
             self.r.error(path, f"unknown metric {name!r}",
-                         did_you_mean(name, self.catalog.metrics) or "add it to the metric catalog first")
+                         did_you_mean(name, self.catalog.metrics) or "add it to the metric catalog first",
+                         code=C.UNKNOWN_METRIC)
             return None
         self.used_metrics.add(name)
         if metric.type != want:
-            self.r.error(path, f"{why}, but {name} is a {metric.type}", alternative)
+            self.r.error(path, f"{why}, but {name} is a {metric.type}", alternative, code=C.WRONG_METRIC_TYPE)
             return None
         return metric
 
@@ -290,27 +306,30 @@ class _ServiceCheck:
         if definition.values is not None:
             if value not in definition.values:
                 self.r.error(path, f"value {value!r} is not allowed for label {label!r}",
-                             did_you_mean(value, definition.values) or f"allowed: {', '.join(definition.values)}")
+                             did_you_mean(value, definition.values) or f"allowed: {', '.join(definition.values)}",
+                             code=C.BAD_LABEL_VALUE)
             return
         problem = label_value_problem(value)
         if problem:
             self.r.error(path, f"value {value!r} of label {label!r} {problem}",
-                         "label values use letters, digits and _ . : @ / -")
+                         "label values use letters, digits and _ . : @ / -", code=C.BAD_LABEL_VALUE)
 
     def label_on(self, label: str, metric_name: str, path: PathKey, at_key: bool = False, context: str = "") -> bool:
         metric = self.catalog.metrics[metric_name]
         if label in metric.labels:
             return True
         if forbidden_label(label):
-            self.r.error(path, *_forbidden_message(label), at_key=at_key)
+            self.r.error(path, *_forbidden_message(label), at_key=at_key, code=C.FORBIDDEN_LABEL)
         elif label not in self.catalog.labels:
             self.r.error(path, f"{context}unknown label {label!r}",
                          did_you_mean(label, metric.labels) or did_you_mean(label, self.catalog.labels)
-                         or f"labels of {metric_name}: {', '.join(metric.labels) or 'none'}", at_key)
+                         or f"labels of {metric_name}: {', '.join(metric.labels) or 'none'}", at_key,
+                         code=C.UNKNOWN_LABEL)
         else:
             self.r.error(path, f"{context}label {label!r} is not on metric {metric_name}",
                          did_you_mean(label, metric.labels)
-                         or f"labels of {metric_name}: {', '.join(metric.labels) or 'none'}", at_key)
+                         or f"labels of {metric_name}: {', '.join(metric.labels) or 'none'}", at_key,
+                         code=C.UNKNOWN_LABEL)
         return False
 
     def match(self, metric_name: str, match: dict, path: PathKey) -> None:
@@ -320,7 +339,8 @@ class _ServiceCheck:
                 continue
             values = value if isinstance(value, list) else [value]
             if not values:
-                self.r.error(lpath, f"empty list for label {label!r} matches nothing", "list at least one value")
+                self.r.error(lpath, f"empty list for label {label!r} matches nothing", "list at least one value",
+                             code=C.BAD_LABEL_VALUE)
             for i, v in enumerate(values):
                 self.label_value(label, v, lpath + (i,) if isinstance(value, list) else lpath)
             self._against_scope(label, values, lpath)
@@ -333,7 +353,7 @@ class _ServiceCheck:
         if values and not allowed.intersection(values):
             self.r.error(path, f"{label} {', '.join(values)} lies outside the service scope "
                          f"{label}: [{', '.join(sorted(allowed))}], so this matches nothing",
-                         "remove the filter or widen `scope`")
+                         "remove the filter or widen `scope`", code=C.BAD_SCOPE)
 
     def selector(self, sel: Selector, path: PathKey, why: str, alternative: str) -> MetricDef | None:
         metric = self.metric(sel.metric, path + ("metric",), "counter", why, alternative)
@@ -346,11 +366,13 @@ class _ServiceCheck:
         for i, label in enumerate(labels):
             lpath = path + (i,)
             if label in seen:
-                self.r.error(lpath, f"{what} label {label!r} is listed twice", "remove the duplicate")
+                self.r.error(lpath, f"{what} label {label!r} is listed twice", "remove the duplicate",
+                             code=C.DUPLICATE_NAME)
                 continue
             seen.add(label)
             if label in IDENTITY_LABELS:
-                self.r.error(lpath, f"{what} cannot use {label!r}", f"slokit sets the {label!r} label itself")
+                self.r.error(lpath, f"{what} cannot use {label!r}", f"slokit sets the {label!r} label itself",
+                             code=C.RESERVED_NAME)
                 continue
             for name in sorted(set(metrics)):
                 if not self.label_on(label, name, lpath):
@@ -367,7 +389,8 @@ class _ServiceCheck:
                 if name in slo.group_by:
                     self.r.error(path + ("labels", name), f"label {name!r} is also in group_by; with record_labels "
                                  "it would overwrite the group's value on every recorded series",
-                                 "rename the label, or set record_labels: false", at_key=True)
+                                 "rename the label, or set record_labels: false", at_key=True,
+                                 code=C.DUPLICATE_NAME)
         window_ok = self.window(slo.window, path + ("window",), "window")
         self.guard_on_ratio(slo, path)
         metrics = self.sli(slo, path + ("sli",))
@@ -375,6 +398,17 @@ class _ServiceCheck:
             self.group_by(slo.group_by, metrics, path + ("group_by",), "group_by")
         # Tier arithmetic on a 0.995% objective would only repeat the mistake in other words.
         self.alerting(slo, path, window_ok and not ratio_typo)
+        if window_ok and not ratio_typo:
+            self.tight_objective(slo, path)
+
+    def tight_objective(self, slo: SLO, path: PathKey) -> None:
+        """Warn when the error budget is a few minutes of full outage: one bad deploy spends all of it."""
+        outage = duration_seconds(slo.window) * (100 - slo.objective) / 100
+        if outage < TIGHT_BUDGET_SECONDS:
+            self.r.warn(path + ("objective",), f"objective {slo.objective:g}% over {slo.window} leaves an error "
+                        f"budget of {fmt_seconds(round(outage))} of full outage",
+                        "a single bad deploy or provider incident spends all of it; check that the users need "
+                        "this, or lengthen the window", code=C.TIGHT_OBJECTIVE)
 
     def sli(self, slo: SLO, path: PathKey) -> list[str] | None:
         """Check the SLI; return the metrics it reads (None when they are not all known)."""
@@ -414,7 +448,7 @@ class _ServiceCheck:
             self.r.error(path + (side,), f"{side}: {fmt_number(bound)} is not a bucket boundary of {th.metric}; "
                          f"{nearest}",
                          f"use one of them, or add {fmt_number(bound)} to the buckets of {th.metric} in the "
-                         f"catalog (between buckets the SLI could only be interpolated)")
+                         f"catalog (between buckets the SLI could only be interpolated)", code=C.BAD_BUCKETS)
         return [th.metric]
 
     def raw(self, raw: RawSLI, path: PathKey) -> list[str] | None:
@@ -435,37 +469,40 @@ class _ServiceCheck:
         """Parse one raw expression; return the catalog metrics it reads, or None."""
         if "{{window}}" not in expr:
             self.r.error(path, f"raw SLI `{role}` must use [{{{{window}}}}] as its range",
-                         "e.g. rate(llm_requests_total{status=\"ok\"}[{{window}}]); slokit fills in each window")
+                         "e.g. rate(llm_requests_total{status=\"ok\"}[{{window}}]); slokit fills in each window",
+                         code=C.BAD_PROMQL)
             return None
         if expr.count("{{window}}") != expr.count("[{{window}}]") + expr.count("[{{window}}:"):
             self.r.error(path, f"raw SLI `{role}` uses {{{{window}}}} outside a range",
-                         "write it only as a range selector, e.g. rate(llm_requests_total[{{window}}])")
+                         "write it only as a range selector, e.g. rate(llm_requests_total[{{window}}])",
+                         code=C.BAD_PROMQL)
             return None
         selectors = parse_selectors(expr.replace("{{window}}", "5m"))
         if isinstance(selectors, str):
             self.r.error(path, f"raw SLI `{role}` is not valid PromQL: {selectors}",
-                         "check it with promtool or in the Prometheus UI, writing 5m for {{window}}")
+                         "check it with promtool or in the Prometheus UI, writing 5m for {{window}}", code=C.BAD_PROMQL)
             return None
         if "#" in _without_strings(expr):
             # The expression is wrapped in `sum by (...) (...)`: a comment would
             # swallow the closing parenthesis.
             self.r.error(path, f"raw SLI `{role}` contains a # comment",
-                         "move the comment into a YAML comment above the key")
+                         "move the comment into a YAML comment above the key", code=C.BAD_PROMQL)
             return None
         if not selectors:
-            self.r.error(path, f"raw SLI `{role}` reads no metric", "use a rate of a catalog metric")
+            self.r.error(path, f"raw SLI `{role}` reads no metric", "use a rate of a catalog metric", code=C.BAD_PROMQL)
             return None
         metrics, ok = [], True
         for name, matchers in selectors:
             if name is None:
                 self.r.error(path, f"raw SLI `{role}` selects series without a fixed metric name",
-                             "name the metric, e.g. llm_requests_total{...}")
+                             "name the metric, e.g. llm_requests_total{...}", code=C.BAD_PROMQL)
                 ok = False
                 continue
             metric_name, series = resolve_series(name, self.catalog)
             if metric_name is None:
                 self.r.error(path, f"raw SLI `{role}` reads unknown metric {name!r}",
-                             did_you_mean(name, self.catalog.metrics) or "add it to the metric catalog first")
+                             did_you_mean(name, self.catalog.metrics) or "add it to the metric catalog first",
+                             code=C.UNKNOWN_METRIC)
                 ok = False
                 continue
             self.used_metrics.add(metric_name)
@@ -518,15 +555,17 @@ class _ServiceCheck:
                 ok = self.window(tier.short_window, tpath + ("short_window",), "short_window")
                 if ok and duration_seconds(tier.short_window) >= long_s:
                     self.r.error(tpath + ("short_window",), f"short_window {tier.short_window} must be shorter "
-                                 f"than long_window {tier.long_window}", "the workbook uses 1/12 of the long window")
+                                 f"than long_window {tier.long_window}", "the workbook uses 1/12 of the long window",
+                                 code=C.BAD_TIER)
                     ok = False
             elif ok and (long_s % (12 * MINUTE) or long_s < 12 * MIN_WINDOW):
                 self.r.error(tpath + ("long_window",), f"the default short window (long_window / 12 = "
                              f"{fmt_seconds(long_s / 12)}) must be a whole number of minutes and at least 5m",
-                             "set short_window explicitly")
+                             "set short_window explicitly", code=C.BAD_TIER)
                 ok = False
             if (tier.severity, long_s) in seen:
-                self.r.error(tpath, f"two {tier.severity} tiers with long_window {tier.long_window}", "remove one")
+                self.r.error(tpath, f"two {tier.severity} tiers with long_window {tier.long_window}", "remove one",
+                             code=C.DUPLICATE_NAME)
             seen.add((tier.severity, long_s))
             sound.append(ok)
         return sound
@@ -536,14 +575,14 @@ class _ServiceCheck:
         if duration_seconds(tier.long_window) > duration_seconds(slo.window):
             self.r.error(path + ("long_window",),
                          f"long_window {tier.long_window}{where} is longer than the SLO window {slo.window}",
-                         "shorten long_window")
+                         "shorten long_window", code=C.BAD_TIER)
             return
         needed = self.error_ratio_needed(tier, slo)
         if needed > 1 and self.severity_enabled(slo, tier.severity):
             self.r.error(path + ("budget_percent",),
                          f"{tier.severity} tier {tier.budget_percent:g}%/{tier.long_window}{where} can never fire: "
                          f"with objective {slo.objective:g}% it needs an error ratio of {needed * 100:.0f}%",
-                         "lower budget_percent or lengthen long_window")
+                         "lower budget_percent or lengthen long_window", code=C.BAD_TIER)
             return
         self.burn_below_one(tier.severity, tier.budget_percent, tier.long_window, path + ("budget_percent",), slo,
                             where, "raise budget_percent or shorten long_window")
@@ -559,7 +598,8 @@ class _ServiceCheck:
         factor = burn_factor(Decimal(str(budget_percent)), duration_seconds(slo.window), duration_seconds(long_window))
         if factor < 1:
             self.r.error(path, f"{severity} tier {budget_percent:g}%/{long_window}{where} fires at a burn rate of "
-                         f"{number(factor)} (< 1): it alerts while the SLO is on track to meet its objective", hint)
+                         f"{number(factor)} (< 1): it alerts while the SLO is on track to meet its objective", hint,
+                         code=C.BAD_TIER)
 
     @staticmethod
     def error_ratio_needed(tier: Tier, slo: SLO) -> float:
@@ -577,7 +617,7 @@ class _ServiceCheck:
         if longest > window:
             self.r.error(path + ("window",), f"window {slo.window} is too short for the default alert tiers "
                          f"(scaled to it, their longest window is {format_duration(longest)})",
-                         "use a window of days, e.g. 7d, or set `alerting.tiers` that fit into it")
+                         "use a window of days, e.g. 7d, or set `alerting.tiers` that fit into it", code=C.BAD_WINDOW)
             return
         budget = (100 - slo.objective) / 100
         dead = [t for t in tiers if float(t.burn_factor) * budget > 1 and self.severity_enabled(slo, t.severity)]
@@ -589,7 +629,7 @@ class _ServiceCheck:
                          f"{'s' if several else ''} {names} can never fire ({'they need' if several else 'it needs'} "
                          f"an error ratio of {ratios})",
                          "set `alerting.tiers` with smaller budget_percent or longer windows, or turn the "
-                         "severity off (enabled: false)")
+                         "severity off (enabled: false)", code=C.BAD_TIER)
             return
         for t in tiers:
             self.burn_below_one(t.severity, float(t.budget_percent), t.long_window, path + ("window",), slo,
@@ -604,7 +644,7 @@ class _ServiceCheck:
             if alerting is not None and alerting.min_events_per_hour:
                 self.r.error(where + ("min_events_per_hour",), f"SLO {slo.name!r} has an error_ratio SLI, which "
                              "counts no events: min_events_per_hour cannot apply to it",
-                             "write the SLI as bad (or good) and total rates, or drop the guard")
+                             "write the SLI as bad (or good) and total rates, or drop the guard", code=C.BAD_VALUE)
                 return
 
     def objective_as_ratio(self, objective: float, path: PathKey) -> bool:
@@ -614,7 +654,8 @@ class _ServiceCheck:
 
             self.r.error(path, f"objective {objective:g} is a percentage here: {objective:g}% of events good",
                          f"did you mean {number(Decimal(str(objective)) * 100)}? objective is written in percent, "
-                         "e.g. 99.5")
+                         "e.g. 99.5",
+                         code=C.OUT_OF_RANGE)
             return True
         return False
 
@@ -630,11 +671,13 @@ class _ServiceCheck:
                 problem = label_value_problem(getattr(values, severity))
                 if problem:
                     self.r.error(vpath + (severity,), f"severity value {getattr(values, severity)!r} {problem}",
-                                 "label values use letters, digits and _ . : @ / -")
+                                 "label values use letters, digits and _ . : @ / -",
+                                 code=C.BAD_LABEL_VALUE)
             if values.page == values.ticket:
                 self.r.error(vpath, f"page and ticket alerts would both say severity={values.page!r}",
                              "give each tier its own word, e.g. {page: critical, ticket: warning}; routing and "
-                             "inhibition tell the tiers apart by it")
+                             "inhibition tell the tiers apart by it",
+                             code=C.DUPLICATE_NAME)
 
     def runbook_url_once(self) -> None:
         """A shared `annotations.runbook_url` would replace every route's `runbook_url` field: say so."""
@@ -647,7 +690,7 @@ class _ServiceCheck:
             if block is not None and "runbook_url" in block.annotations:
                 self.r.error(path + ("annotations", "runbook_url"), "runbook_url is set twice: as an annotation "
                              "here and as `runbook_url` of a route in this file", "keep one; `runbook_url` is the "
-                             "usual place", at_key=True)
+                             "usual place", at_key=True, code=C.DUPLICATE_NAME)
 
     def route(self, route: Route, path: PathKey) -> None:
         if route.runbook_url is not None:
@@ -655,36 +698,39 @@ class _ServiceCheck:
             if "runbook_url" in route.annotations:
                 # Either would have to be dropped; say so instead of choosing.
                 self.r.error(path + ("annotations", "runbook_url"), "runbook_url is set twice: as `runbook_url` "
-                             "and as an annotation", "keep one; `runbook_url` is the usual place", at_key=True)
+                             "and as an annotation", "keep one; `runbook_url` is the usual place", at_key=True, code=C.DUPLICATE_NAME)
         self.alert_labels(route.labels, path + ("labels",))
 
     def alert_labels(self, labels: dict[str, str], path: PathKey) -> None:
         for name, value in labels.items():
             if name in RESERVED_ALERT_LABELS or name.startswith("__"):
                 self.r.error(path + (name,), f"label {name!r} is set by slokit", "choose another label name",
-                             at_key=True)
+                             at_key=True, code=C.RESERVED_NAME)
             if any(c in value for c in "\n\r\t") or value == "":
                 self.r.error(path + (name,), f"value of label {name!r} is empty or contains a line break or tab",
-                             "write a short single-line value")
+                             "write a short single-line value", code=C.BAD_LABEL_VALUE)
             elif lookalike_problem(value):
                 self.r.error(path + (name,), f"value of label {name!r} {lookalike_problem(value)}",
                              "alerts are told apart and silenced by their labels: write the value with characters "
-                             "that can be seen and typed, in one script")
+                             "that can be seen and typed, in one script", code=C.BAD_LABEL_VALUE)
 
     def url(self, url: str, path: PathKey, what: str) -> None:
         if not re.match(r"^https?://[^\s\"'<>`]+$", url):
             self.r.error(path, f"{what} must be an http(s) URL without spaces or quotes, got {url[:60]!r}",
-                         "e.g. https://runbooks.example.com/my-service")
+                         "e.g. https://runbooks.example.com/my-service", code=C.BAD_URL)
 
     def window(self, text: str, path: PathKey, what: str) -> bool:
         seconds = duration_seconds(text)
         if seconds % MINUTE:
             self.r.error(path, f"{what} {text} is not a whole number of minutes",
-                         "use a Prometheus duration such as 30d, 28d or 7d (evaluation runs every minute)")
+                         "use a Prometheus duration such as 30d, 28d or 7d (evaluation runs every minute)",
+                         code=C.BAD_WINDOW)
         elif seconds < MIN_WINDOW:
-            self.r.error(path, f"{what} {text} is shorter than 5m", "rate() over less than 5m is too noisy")
+            self.r.error(path, f"{what} {text} is shorter than 5m", "rate() over less than 5m is too noisy",
+                         code=C.BAD_WINDOW)
         elif seconds > MAX_WINDOW:
-            self.r.error(path, f"{what} {text} is longer than 366d", "use a window of at most a year, e.g. 30d")
+            self.r.error(path, f"{what} {text} is longer than 366d", "use a window of at most a year, e.g. 30d",
+                         code=C.BAD_WINDOW)
         else:
             return True
         return False
@@ -710,7 +756,8 @@ class _ServiceCheck:
             if budget.alerting.alert_name is not None:
                 self.r.error(path + ("alerting", "alert_name"), "a budget's alerts keep their names "
                              "(SLOBudgetProjectedOverrun, SLOCostRegression)",
-                             "remove alert_name here; route on the `budget` label instead", at_key=True)
+                             "remove alert_name here; route on the `budget` label instead", at_key=True,
+                             code=C.RESERVED_NAME)
 
     # -- the whole file ---------------------------------------------------
 
@@ -736,7 +783,8 @@ class _ServiceCheck:
             if name in first:
                 line, col = self.r.source.position((key, first[name], "name"))
                 self.r.error((key, i, "name"), f"duplicate {what} {name!r} (first defined at line {line}, "
-                             f"column {col})", "names must be unique within the file; rename one")
+                             f"column {col})", "names must be unique within the file; rename one",
+                             code=C.DUPLICATE_NAME)
             else:
                 first[name] = i
 
@@ -746,18 +794,19 @@ class _ServiceCheck:
             if label not in self.catalog.labels:
                 self.r.error(path, f"unknown label {label!r} in scope",
                              did_you_mean(label, self.catalog.labels) or "scope labels are catalog labels",
-                             at_key=True)
+                             at_key=True, code=C.UNKNOWN_LABEL)
                 continue
             values = value if isinstance(value, list) else [value]
             if not values:
-                self.r.error(path, f"empty list for scope label {label!r} matches nothing", "list at least one value")
+                self.r.error(path, f"empty list for scope label {label!r} matches nothing", "list at least one value",
+                             code=C.BAD_SCOPE)
             for i, v in enumerate(values):
                 self.label_value(label, v, path + (i,) if isinstance(value, list) else path)
             carriers = [m for m in sorted(self.used_metrics) if label in self.catalog.metrics[m].labels]
             if self.used_metrics and not carriers:
                 self.r.error(path, f"scope label {label!r} is on none of the metrics this service uses",
                              "a scope label filters only metrics that carry it; remove it or fix the label",
-                             at_key=True)
+                             at_key=True, code=C.BAD_SCOPE)
 
 
 # --------------------------------------------------------------------------
@@ -784,17 +833,19 @@ def check_service(service: "ServiceFile", catalog: Catalog) -> list[Diagnostic]:
     return check.r.diags
 
 
-def check_unique_services(services: Iterable["ServiceFile"]) -> list[Diagnostic]:
+def check_unique_services(services: Iterable["ServiceFile"],
+                          changed: frozenset[str] = frozenset()) -> list[Diagnostic]:
+    """A service defined twice is reported at the file the change added or modified, else at the later path."""
     first: dict[str, "ServiceFile"] = {}
     diags = []
-    for service in sorted(services, key=lambda s: s.source.path):
+    for service in sorted(services, key=lambda s: (s.source.path in changed, s.source.path)):
         name = service.spec.service
         if name in first:
             other = first[name].source
             line, col = other.position(("service",))
             diags.append(service.source.diagnostic(
                 ("service",), f"service {name!r} is already defined in {other.path}:{line}:{col}",
-                "service names must be unique across files; rename one or merge the files"))
+                "service names must be unique across files; rename one or merge the files", code=C.DUPLICATE_SERVICE))
         else:
             first[name] = service
     return diags
@@ -804,5 +855,5 @@ def validate_project(project: "Project") -> list[Diagnostic]:
     diags = check_catalog(project.catalog, project.catalog_source)
     for service in project.services:
         diags += check_service(service, project.catalog)
-    diags += check_unique_services(project.services)
+    diags += check_unique_services(project.services, project.changed)
     return sorted(set(diags))

@@ -53,7 +53,7 @@ def test_the_complete_example_validates(tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["validate", ".", "--catalog", str(ROOT / "slos" / "catalog.yaml")])
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("ok: 1 services, 3 SLOs, 1 budgets")
+    assert result.stdout.startswith("ok: 1 service, 3 SLOs, 1 budget,")
 
 
 def test_readme_links_the_reference():
