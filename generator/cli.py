@@ -456,6 +456,7 @@ def _register() -> None:
     from slokit.ops.status import status_command
     from slokit.ops.gate import gate_command
     from slokit.ops.report import report_command
+    from slokit.push.command import push
 
     main.add_command(catalog_group)
     main.add_command(import_group)
@@ -464,6 +465,7 @@ def _register() -> None:
     main.add_command(gate_command)
     main.add_command(report_command)
     main.add_command(diff_command)
+    main.add_command(push)
 
 
 _register()

@@ -81,6 +81,9 @@ def substitute(expr: str, values: dict[str, str]) -> str:
             return values[name]
         if name in BUILTINS:
             return BUILTINS[name]
+        if name.isdigit():
+            # label_replace's capture group ($1): no variable, and Grafana leaves unknown names as written.
+            return match.group(0)
         raise KeyError(f"unknown variable ${name}")
     return _VARIABLE.sub(value, expr)
 

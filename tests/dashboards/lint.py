@@ -250,7 +250,8 @@ def variables_respected(path: str, dashboard: dict[str, Any], catalog: Catalog, 
     for q in queries(path, dashboard):
         expr = promql_of(q, values)
         for selector in selectors(expr):
-            have = {(label, value) for label, op, value in matchers(selector) if op == "=~"}
+            # `label=~"$label|"` also counts: the chosen values, or series without the label.
+            have = {(label, value.removesuffix("|")) for label, op, value in matchers(selector) if op == "=~"}
             # A variable's query may only use the variables defined before it (Grafana chains them).
             required = names[:names.index(q.panel)] if q.kind == "variable" else names
             for name in required:

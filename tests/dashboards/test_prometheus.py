@@ -134,7 +134,7 @@ def check(server: PrometheusServer, query: Query, values: dict[str, str], now: f
 
 
 _OWN_SERVICE = re.compile(r'\bservice="([^"]+)"')
-ALL = {"datasource": "prometheus", "feature": ".*", "model": ".*", "service": ".*"}
+ALL = {"datasource": "prometheus", "feature": ".*", "model": ".*", "service": ".*", "team": ".*", "slo": ".*"}
 
 
 def test_every_query_answers_with_all_selected(loaded_prometheus: PrometheusServer) -> None:

@@ -89,6 +89,9 @@ def expand(expr: str, variables: dict[str, str], *, rate_interval: str, interval
             return builtins[name]
         if name in variables:
             return variables[name]
+        if name.isdigit():
+            # label_replace's capture group ($1): Grafana leaves names it does not know as written.
+            return match.group(0)
         raise KeyError(f"unknown dashboard variable ${name} in {expr!r}")
 
     return _VARIABLE.sub(sub, expr)

@@ -11,17 +11,18 @@ from __future__ import annotations
 
 from slokit import naming as N
 from slokit.plan import ProjectPlan
-from slokit.render.grafana.cost_dashboard import cost_dashboard
+# Modules, not their functions: a function imported here under its module's
+# name would shadow the submodule as an attribute of this package.
+from slokit.render.grafana import cost_dashboard, overview_dashboard, service_dashboard
 from slokit.render.grafana.dashboard_json import render_dashboard
-from slokit.render.grafana.overview_dashboard import overview_dashboard
-from slokit.render.grafana.service_dashboard import service_dashboard
 
 
 def render(plan: ProjectPlan) -> dict[str, str]:
     outputs = {
-        N.OVERVIEW_DASHBOARD_PATH: render_dashboard(overview_dashboard(plan)),
-        N.COST_DASHBOARD_PATH: render_dashboard(cost_dashboard(plan)),
+        N.OVERVIEW_DASHBOARD_PATH: render_dashboard(overview_dashboard.overview_dashboard(plan)),
+        N.COST_DASHBOARD_PATH: render_dashboard(cost_dashboard.cost_dashboard(plan)),
     }
     for service in plan.services:
-        outputs[N.service_dashboard_path(service.service)] = render_dashboard(service_dashboard(service, plan.catalog))
+        board = service_dashboard.service_dashboard(service, plan.catalog)
+        outputs[N.service_dashboard_path(service.service)] = render_dashboard(board)
     return outputs

@@ -1,9 +1,10 @@
 """The cost dashboard: spend, budgets, and where the money goes.
 
 Top: spend over the last 24 hours, the 30-day projection at that rate, the
-change against the same day a week earlier, and spend per day. Then every
-`budgets:` entry of every service (used and projected against the limit, and
-cost-per-event regressions). Then spend by model, feature and tenant, cost
+change against the same day a week earlier, and spend per day. Then the
+`budgets:` of the selected services in one table and one graph (one query
+each, so the dashboard does not grow with the project; each budget's own
+panels, cost-regression checks included, are on its service dashboard). Then spend by model, feature and tenant, cost
 per successful call, and the top movers against last week.
 
 "Spend over a day" is `increase(...[1d])`, never `rate(...[1d])` (which is
@@ -16,9 +17,11 @@ from slokit import naming as N
 from slokit.plan import ProjectPlan
 from slokit.promql import Matcher, Selector
 from slokit.render.grafana import signals as S
-from slokit.render.grafana.budget_panels import budget_panels, regression_panel
-from slokit.render.grafana.dashboard_json import Dashboard, DashboardLink, Override, Panel, PromQuery, Row, Step, Variable
+from slokit.render.grafana.dashboard_json import (
+    Dashboard, DashboardLink, Override, Panel, PromQuery, Row, Step, Variable,
+)
 from slokit.render.grafana.queries import Filters, increase, legend, quantile, rate, ratio, variable_matcher
+from slokit.render.grafana.slo_tables import budget_table, budget_used_timeseries
 from slokit.render.grafana.shared import TAG, datasource_variable, description, label_variables
 
 USD = "currencyUSD"
@@ -120,16 +123,18 @@ def mover_panels(cost: S.Metric, f: Filters) -> tuple[Panel, ...]:
     return tuple(panels)
 
 
-def budget_rows(plan: ProjectPlan, f: Filters) -> tuple[Row, ...]:
-    panels: list[Panel] = []
-    for service in plan.services:
-        for budget in service.budgets:
-            panels += budget_panels(budget, f, width=6)
-    regressions = [p for s in plan.services for b in s.budgets if (p := regression_panel(b, f)) is not None]
-    rows = [Row("Budgets", tuple(panels))] if panels else []
-    if regressions:
-        rows.append(Row("Cost regressions", tuple(regressions)))
-    return tuple(rows)
+def budget_rows(plan: ProjectPlan, labels: tuple[str, ...]) -> tuple[Row, ...]:
+    """Every budget of the selected services in two panels (one query each, whatever their number);
+    each budget's own panels, with its limit and alert lines, are on its service's dashboard.
+
+    The label variables narrow budgets kept `by` that label (`label=~"$label|"`: the chosen values, or
+    no such label, so budgets not split by it stay in view whole)."""
+    if not any(s.budgets for s in plan.services):
+        return ()
+    matchers = (variable_matcher(N.LABEL_SERVICE), *(Matcher(label, "=~", f"${label}|") for label in labels))
+    panels = (budget_table(matchers, "Budgets", "Every spend and token budget of the selected services."),
+              budget_used_timeseries(matchers))
+    return (Row("Budgets", panels),)
 
 
 def cost_dashboard(plan: ProjectPlan) -> Dashboard:
@@ -141,7 +146,7 @@ def cost_dashboard(plan: ProjectPlan) -> Dashboard:
     rows: list[Row] = []
     if cost is not None:
         rows.append(Row("Spend", spend_panels(cost, f)))
-    rows += budget_rows(plan, f)
+    rows += budget_rows(plan, labels)
     if cost is not None:
         rows.append(Row("Where the money goes", breakdown_panels(signals, cost, f)))
         rows.append(Row("Top movers vs last week", mover_panels(cost, f)))

@@ -16,12 +16,14 @@ writes the Grafana 6/7-era model:
 
 This is the only module that imports grafanalib: swapping the builder (for
 grafana-foundation-sdk, see docs in the issue note) touches nothing else.
-Output is deterministic: panel ids and grid positions follow declaration
-order, JSON keys are sorted.
+Output is deterministic and stable: grid positions follow declaration order,
+panel ids are derived from each panel's row and title (see `stable_ids`), so
+adding or removing a panel renumbers no other; JSON keys are sorted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -144,6 +146,8 @@ class Panel:
     # table: join the instant queries into one row per label set.
     merge: bool = False
     hide_columns: tuple[str, ...] = ()
+    # table: initial sort, (column display name, descending).
+    sort_by: tuple[tuple[str, bool], ...] = ()
     content: str = ""  # text panels (markdown)
     # Relative time override, e.g. "7d" for a week of daily bars on a 24h dashboard.
     time_from: str | None = None
@@ -154,6 +158,8 @@ class Row:
     title: str
     panels: tuple[Panel, ...]
     collapsed: bool = False
+    # Grafana repeats the row (and its panels) once per selected value of this variable.
+    repeat: str | None = None
 
 
 @dataclass(frozen=True)
@@ -227,25 +233,68 @@ class PlacedRow:
     panels: tuple[Placed, ...]
 
 
+# Panel ids live in one namespace per dashboard and end up in URLs
+# (`viewPanel=`), so they must not move when other panels come and go. An id
+# is a hash of the panel's key (row title + panel title) into 2^31 - 1 values
+# (Grafana stores ids as int64, its frontend as a JS number; 2^31 stays safe
+# in both). A collision (about 1 in 10^5 for 300 panels) is resolved by
+# probing upwards, keys taken in sorted order, so the result depends only on
+# the set of keys in this dashboard, never on declaration order.
+ID_SPACE = 2**31 - 1
+
+
+def _hash_id(key: str) -> int:
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % ID_SPACE + 1
+
+
+def stable_ids(keys: list[str]) -> dict[str, int]:
+    """{key: id}, unique; a key's id depends only on the set of keys."""
+    ids: dict[str, int] = {}
+    used: set[int] = set()
+    for key in sorted(set(keys)):
+        candidate = _hash_id(key)
+        while candidate in used:
+            candidate = candidate % ID_SPACE + 1
+        ids[key] = candidate
+        used.add(candidate)
+    return ids
+
+
+def _keys(rows: tuple[Row, ...]) -> list[tuple[str, list[str]]]:
+    """A key per row and per panel: titles, numbered when a title repeats (in order) within its scope."""
+    seen: dict[str, int] = {}
+
+    def unique(key: str) -> str:
+        seen[key] = seen.get(key, 0) + 1
+        return key if seen[key] == 1 else f"{key}#{seen[key]}"
+
+    out = []
+    for row in rows:
+        row_key = unique(f"row\x00{row.title}")
+        out.append((row_key, [unique(f"{row_key}\x00{p.title}") for p in row.panels]))
+    return out
+
+
 def layout(rows: tuple[Row, ...]) -> tuple[PlacedRow, ...]:
     """Rows stacked top to bottom; panels fill each row left to right and wrap."""
+    keys = _keys(rows)
+    ids = stable_ids([k for row_key, panel_keys in keys for k in (row_key, *panel_keys)])
     placed: list[PlacedRow] = []
-    next_id, y = 1, 0
-    for row in rows:
-        row_id, row_y = next_id, y
-        next_id, y = next_id + 1, y + ROW_HEIGHT
+    y = 0
+    for row, (row_key, panel_keys) in zip(rows, keys):
+        row_y = y
+        y += ROW_HEIGHT
         x, line_height, panels = 0, 0, []
-        for panel in row.panels:
+        for panel, key in zip(row.panels, panel_keys):
             if not 1 <= panel.width <= GRID_WIDTH:
                 raise ValueError(f"panel {panel.title!r}: width {panel.width} outside 1..{GRID_WIDTH}")
             if x + panel.width > GRID_WIDTH:
                 x, y, line_height = 0, y + line_height, 0
-            panels.append(Placed(panel, next_id, x, y))
-            next_id += 1
+            panels.append(Placed(panel, ids[key], x, y))
             x += panel.width
             line_height = max(line_height, panel.height)
         y += line_height
-        placed.append(PlacedRow(row, row_id, row_y, tuple(panels)))
+        placed.append(PlacedRow(row, ids[row_key], row_y, tuple(panels)))
     return tuple(placed)
 
 
@@ -376,7 +425,9 @@ def _table(placed: Placed) -> G.Panel:
         extraJson={"fieldConfig": {"defaults": {**_field_defaults(panel),
                                                 "custom": {"align": "auto", "cellOptions": {"type": "color-text"}}}},
                    "options": {"showHeader": True, "cellHeight": "sm",
-                               "footer": {"show": False, "reducer": ["sum"], "countRows": False}}},
+                               "footer": {"show": False, "reducer": ["sum"], "countRows": False},
+                               **({"sortBy": [{"displayName": name, "desc": desc} for name, desc in panel.sort_by]}
+                                  if panel.sort_by else {})}},
     )
 
 
@@ -466,7 +517,8 @@ def build(dashboard: Dashboard) -> G.Dashboard:
     panels: list[G.Panel] = []
     for prow in layout(dashboard.rows):
         built = [_BUILDERS[p.panel.kind](p) for p in prow.panels]
-        row = G.RowPanel(title=prow.row.title, id=prow.id, collapsed=prow.row.collapsed,
+        repeat = G.Repeat(variable=prow.row.repeat) if prow.row.repeat else G.Repeat()
+        row = G.RowPanel(title=prow.row.title, id=prow.id, collapsed=prow.row.collapsed, repeat=repeat,
                          gridPos=G.GridPos(h=ROW_HEIGHT, w=GRID_WIDTH, x=0, y=prow.y),
                          panels=built if prow.row.collapsed else [])
         panels.append(row)
