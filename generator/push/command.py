@@ -49,7 +49,13 @@ def _fail(exc: PushError) -> None:
 
 @click.group()
 def push() -> None:
-    """Upload the generated dashboards to Grafana, or rule groups to a Mimir/Cortex ruler."""
+    """Upload the generated dashboards to Grafana, or rule groups to a Mimir/Cortex ruler.
+
+    \b
+    Examples:
+      slokit push grafana --url http://127.0.0.1:3000 --token-env GRAFANA_TOKEN --dry-run
+      slokit push rules --ruler-url http://mimir:8080/prometheus --tenant team-a
+    """
 
 
 @push.command("grafana")
