@@ -185,13 +185,25 @@ def dashboard_url(grafana_url: str, uid: str) -> str:
     return f"{grafana_url.rstrip('/')}/d/{uid}"
 
 
-def slo_panel_id(slo_index: int) -> int:
-    """Panel id of an SLO's "SLI over the window" panel on its service dashboard (alert links open it).
+# Panel ids are hashed from a key (see render/grafana/dashboard_json.py), not
+# counted, so they stay put when other panels come and go; alert links name
+# the SLO's panel by its key.
+PANEL_ID_SPACE = 2**31 - 1
 
-    The service dashboard's first row (id 1) holds two panels per SLO, in spec
-    order: the SLI, then the budget left; the renderer checks it placed them so.
-    """
-    return 2 + 2 * slo_index
+
+def panel_id(key: str) -> int:
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % PANEL_ID_SPACE + 1
+
+
+def slo_panel_key(slo: str) -> str:
+    """Key of an SLO's "SLI over the window" panel on its service dashboard (alert links open it)."""
+    return f"slo-sli\x00{slo}"
+
+
+def slo_panel_id(slo: str) -> int:
+    return panel_id(slo_panel_key(slo))
 
 
 # -- output files -----------------------------------------------------------

@@ -524,9 +524,9 @@ def _time_param(name: str, offset_s: int) -> str:
             "000{{ end }}")
 
 
-def _dashboard_link(ctx: "_Context", index: int, group_by: tuple[str, ...], window_s: int) -> str:
+def _dashboard_link(ctx: "_Context", slo_name: str, group_by: tuple[str, ...], window_s: int) -> str:
     """The SLO's own panel, its group selected, from twice the alert's window before now to one after."""
-    params = f"?viewPanel={N.slo_panel_id(index)}"
+    params = f"?viewPanel={N.slo_panel_id(slo_name)}"
     params += "".join(f"&var-{g}={{{{ $labels.{g} | urlquery }}}}" for g in group_by)
     return go_template_literal(ctx.dashboard_url) + params + _time_param("from", -2 * window_s) + \
         _time_param("to", window_s)
@@ -590,7 +590,7 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
                 f"{number(_dec(100) - _dec(slo.objective))}%. Bad events: {go_template_literal(bad)}. "
                 f"Error budget left over {slo.window}: {remaining}."),
             "runbook_url": go_template_literal(route.runbook_url),
-            "dashboard": _dashboard_link(ctx, index, group_by, t.tier.long_s),
+            "dashboard": _dashboard_link(ctx, slo.name, group_by, t.tier.long_s),
         }
         alerts.append(AlertingRule(route.alert_name, expr, _alert_labels(labels), _annotations(annotations, route),
                                    kind=N.ALERT_BURN))
@@ -605,7 +605,7 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
                             f"application stopped reporting ({', '.join(sli.metrics)}), the scrape fails, or the "
                             "labels changed. Silence is not health: the SLO cannot be evaluated."),
             "runbook_url": go_template_literal(route.runbook_url),
-            "dashboard": _dashboard_link(ctx, index, (), HOUR),
+            "dashboard": _dashboard_link(ctx, slo.name, (), HOUR),
         }
         alerts.append(AlertingRule(N.ALERT_NO_DATA, f"absent({ids.series(N.slo_total_rate(base))})",
                                    _alert_labels(labels), _annotations(annotations, route), NO_DATA_FOR,

@@ -72,8 +72,8 @@ def test_the_dashboard_link_opens_the_slos_panel_with_its_group_and_a_time_range
     plan = build_plan(load_project([root / "slos"]))
     board = json.loads((root / N.service_dashboard_path("shop")).read_text(encoding="utf-8"))
     titles = {p["id"]: p["title"] for p in board["panels"]}
-    for i, slo in enumerate(plan.services[0].slos):
-        assert titles[N.slo_panel_id(i)].startswith(f"{slo.name}: SLI over ")
+    for slo in plan.services[0].slos:
+        assert titles[N.slo_panel_id(slo.name)].startswith(f"{slo.name}: SLI over ")
     variables = {v["name"] for v in board["templating"]["list"]}
     assert "feature" in variables
     # As promtool expands it for an alert that fired: the group's value, and from/to in ms around the alert.
@@ -81,7 +81,8 @@ def test_the_dashboard_link_opens_the_slos_panel_with_its_group_and_a_time_range
              if a["exp_labels"]["slo"] == "by-feature" and "long_window" in a["exp_labels"]]
     assert links
     for link in links:
-        assert link.startswith("https://grafana.example.com/d/slokit-shop?viewPanel=4&var-feature=")
+        assert link.startswith(f"https://grafana.example.com/d/slokit-shop?viewPanel={N.slo_panel_id('by-feature')}"
+                               "&var-feature=")
         params = dict(p.split("=", 1) for p in link.split("?", 1)[1].split("&"))
         assert int(params["from"]) < int(params["to"])
         assert params["var-feature"] in ("support_chat", "order_agent", "rag_answer", "other")

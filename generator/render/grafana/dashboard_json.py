@@ -31,6 +31,8 @@ from typing import Any
 import grafanalib.core as G
 from grafanalib._gen import DashboardEncoder
 
+from slokit import naming
+
 SCHEMA_VERSION = 41
 GRID_WIDTH = 24
 ROW_HEIGHT = 1
@@ -151,6 +153,8 @@ class Panel:
     content: str = ""  # text panels (markdown)
     # Relative time override, e.g. "7d" for a week of daily bars on a 24h dashboard.
     time_from: str | None = None
+    # A key others link to (naming.panel_id gives its id); by default row and title.
+    key: str = ""
 
 
 @dataclass(frozen=True)
@@ -240,19 +244,22 @@ class PlacedRow:
 # in both). A collision (about 1 in 10^5 for 300 panels) is resolved by
 # probing upwards, keys taken in sorted order, so the result depends only on
 # the set of keys in this dashboard, never on declaration order.
-ID_SPACE = 2**31 - 1
+ID_SPACE = naming.PANEL_ID_SPACE
 
 
 def _hash_id(key: str) -> int:
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big") % ID_SPACE + 1
+    return naming.panel_id(key) if ID_SPACE == naming.PANEL_ID_SPACE else naming.panel_id(key) % ID_SPACE + 1
 
 
-def stable_ids(keys: list[str]) -> dict[str, int]:
-    """{key: id}, unique; a key's id depends only on the set of keys."""
+def stable_ids(keys: list[str], pinned: frozenset[str] = frozenset()) -> dict[str, int]:
+    """{key: id}, unique; a key's id depends only on the set of keys. Pinned keys (linked to from
+    alerts) are placed first and must get their own hash."""
     ids: dict[str, int] = {}
     used: set[int] = set()
-    for key in sorted(set(keys)):
+    for key in sorted(set(keys), key=lambda k: (k not in pinned, k)):
         candidate = _hash_id(key)
+        if key in pinned and candidate in used:
+            raise ValueError(f"panel keys collide on id {candidate}: {key!r}")
         while candidate in used:
             candidate = candidate % ID_SPACE + 1
         ids[key] = candidate
@@ -271,14 +278,15 @@ def _keys(rows: tuple[Row, ...]) -> list[tuple[str, list[str]]]:
     out = []
     for row in rows:
         row_key = unique(f"row\x00{row.title}")
-        out.append((row_key, [unique(f"{row_key}\x00{p.title}") for p in row.panels]))
+        out.append((row_key, [p.key or unique(f"{row_key}\x00{p.title}") for p in row.panels]))
     return out
 
 
 def layout(rows: tuple[Row, ...]) -> tuple[PlacedRow, ...]:
     """Rows stacked top to bottom; panels fill each row left to right and wrap."""
     keys = _keys(rows)
-    ids = stable_ids([k for row_key, panel_keys in keys for k in (row_key, *panel_keys)])
+    pinned = frozenset(p.key for row in rows for p in row.panels if p.key)
+    ids = stable_ids([k for row_key, panel_keys in keys for k in (row_key, *panel_keys)], pinned)
     placed: list[PlacedRow] = []
     y = 0
     for row, (row_key, panel_keys) in zip(rows, keys):

@@ -154,7 +154,7 @@ def slo_panels(slo: SLOPlan, filters: Filters) -> tuple[Panel, ...]:
               "panels below.",
               unit="percentunit", decimals=3, width=6, height=6, steps=objective_steps(slo),
               queries=(PromQuery(sli_expr(series), group_legend(slo, "SLI"), instant=True),),
-              color_background=True, links=runbook_links(slo)),
+              color_background=True, links=runbook_links(slo), key=N.slo_panel_key(slo.name)),
         Panel("stat", f"{slo.name}: error budget left",
               f"Share of the error budget ({number(slo.error_budget * 100)}% of events over {slo.window}) not "
               "yet spent; the bad events still allowed; and how long a full outage could last before the "
