@@ -182,7 +182,8 @@ def test_arbitrary_user_text_is_literal_in_every_output(tmp_path_factory, texts)
         assert [annotations[f"a{i}"] for i in range(N_TEXTS)] == texts["annotations"]
         assert annotations["summary"] == texts["summary"]
         assert annotations["runbook_url"] == "https://runbooks.example.com/" + texts["runbook_tail"]
-        assert annotations["dashboard"] == f"{grafana}/d/slokit-{SERVICE}"
+        # The link opens the SLO's panel: the Grafana URL is literal, the query string is slokit's own.
+        assert annotations["dashboard"].startswith(f"{grafana}/d/slokit-{SERVICE}?viewPanel=")
     assert all(a["exp_annotations"]["description"] == texts["budget_annotation"] for a in budget)
     proc = run_tests(alerts_dir / "tests" / f"{SERVICE}.test.yaml")
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -235,7 +236,7 @@ def test_label_value_with_template_text_is_not_executed(tmp_path):
 def test_runbook_url_and_grafana_url_with_template_text(tmp_path):
     alert = _generated_and_tested(tmp_path, runbook_tail="{{$value}}", grafana_tail="{{x}}")
     assert alert["exp_annotations"]["runbook_url"] == "https://runbooks.example.com/{{$value}}"
-    assert alert["exp_annotations"]["dashboard"] == "https://grafana.example.com/{{x}}/d/slokit-hostile"
+    assert alert["exp_annotations"]["dashboard"].startswith("https://grafana.example.com/{{x}}/d/slokit-hostile?viewPanel=")
 
 
 def test_user_summary_and_description_win_over_the_generated_ones(tmp_path):
