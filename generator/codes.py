@@ -61,6 +61,7 @@ _ALL = (
     Code("SLK217", "tight-objective", "warning: the objective leaves less than 5 minutes of full outage per window"),
     Code("SLK218", "name-collision", "two services, SLOs or budgets would produce the same output path, rule group, "
          "dashboard or folder UID, or recorded series"),
+    Code("SLK219", "missing-owner", "warning: a service without `owner`, so its alerts carry no `team` label"),
     # Outputs and rule tests
     Code("SLK301", "stale-output", "a generated file differs from what `slokit generate` would write"),
     Code("SLK302", "rule-test-failed", "`promtool test rules` reported a failing rule test"),
@@ -102,5 +103,6 @@ BAD_SCOPE = "SLK215"
 WRONG_METRIC_TYPE = "SLK216"
 TIGHT_OBJECTIVE = "SLK217"
 NAME_COLLISION = "SLK218"
+MISSING_OWNER = "SLK219"
 STALE_OUTPUT = "SLK301"
 RULE_TEST_FAILED = "SLK302"

@@ -763,6 +763,10 @@ class _ServiceCheck:
 
     def run(self) -> None:
         spec = self.spec
+        if spec.owner is None and ("owner",) not in self.r.source.positions:  # absent, not merely invalid
+            self.r.warn(("service",), f"service {spec.service!r} has no owner, so its alerts carry no `team` label",
+                        "add `owner: <team>` so Alertmanager can route the alerts to the team that owns them",
+                        at_key=True, code=C.MISSING_OWNER)
         self.alert_labels(spec.labels, ("labels",))
         self.runbook_url_once()
         self.url(spec.grafana_url, ("grafana_url",), "grafana_url")

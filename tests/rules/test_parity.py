@@ -44,7 +44,7 @@ slos:
 
 def project(tmp_path: Path, text: str = SPEC) -> Path:
     d = tmp_path / "slos"
-    d.mkdir()
+    d.mkdir(parents=True)
     shutil.copy(REPO / "slos" / "catalog.yaml", d / "catalog.yaml")
     (d / "shop.yaml").write_text(text, encoding="utf-8")
     return d
@@ -133,6 +133,19 @@ def test_objective_written_as_a_ratio_gets_a_did_you_mean(tmp_path):
 def test_owner_is_optional_and_alerts_then_carry_no_team(tmp_path):
     slos = rules_of(tmp_path, SPEC.replace("owner: shop-team\n", ""))
     assert all(N.LABEL_TEAM not in dict(r.labels) for r in alerts(slos["requests"]))
+
+
+def test_a_missing_owner_is_a_positioned_warning_that_fails_only_with_strict(tmp_path):
+    path = project(tmp_path, SPEC.replace("owner: shop-team\n", ""))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "shop.yaml:1:1: warning: service 'shop' has no owner" in result.output
+    assert "hint: add `owner: <team>`" in result.output
+    assert CliRunner().invoke(main, ["--strict", "validate", str(path)]).exit_code == 1
+    # An owner that is written but invalid is an error about that value, not also a missing-owner warning.
+    invalid = project(tmp_path / "invalid", SPEC.replace("owner: shop-team", "owner: A B"))
+    bad = CliRunner().invoke(main, ["validate", str(invalid)])
+    assert bad.exit_code == 1 and "no owner" not in bad.output
 
 
 def test_budget_alerts_keep_their_names(tmp_path):
