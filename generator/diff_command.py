@@ -22,9 +22,12 @@ from slokit.errors import SlokitError
 @click.option("--prometheus", metavar="URL", default=None,
               help="Also give each SLO's budget in failed events at its current traffic (rate over 1h), read from "
               "this Prometheus.")
+@click.option("--templates", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Directory with a diff.md.j2 overriding the shipped template (default: templates/ beside "
+                   "slokit.yaml, else beside the SLO files, when it exists).")
 @max_errors_option
 def diff_command(path: Path | None, catalog: Path | None, base: str | None, diff_format: str,
-                 prometheus: str | None, max_errors: int) -> None:
+                 prometheus: str | None, templates: Path | None, max_errors: int) -> None:
     """What a change to the specs does, compared with a git ref.
 
     Services and SLOs added, removed and changed (objective, window, SLI,
@@ -39,6 +42,7 @@ def diff_command(path: Path | None, catalog: Path | None, base: str | None, diff
     """
     from slokit.diff import DiffError, diff_project
     from slokit.diff_render import as_json, markdown
+    from slokit.templating import template_dir
 
     target = path or Path("slos")
     if not target.exists():
@@ -51,8 +55,21 @@ def diff_command(path: Path | None, catalog: Path | None, base: str | None, diff
         sys.exit(EXIT_INVALID)
     except SlokitError as exc:
         report(exc, report_format, max_errors)
+    templates = template_dir(templates, (target,))
+    try:
+        text = as_json(result) if diff_format == "json" else markdown(result, templates)
+    except Exception as exc:  # a repository's own template: report it, not a traceback
+        import jinja2
+
+        if not isinstance(exc, jinja2.TemplateError):
+            raise
+        line = getattr(exc, "lineno", None) or 1
+        click.echo(f"{getattr(exc, 'filename', None) or 'diff.md.j2'}:{line}:1: diff template: {exc}\n"
+                   "  hint: fix the template in templates/ (or --templates) or remove it to use the shipped one",
+                   err=True)
+        sys.exit(EXIT_INVALID)
     if diff_format in ("text", "github", "sarif"):
         emit((), report_format, max_errors)
-        click.echo(markdown(result), nl=False, err=report_format != "text")
+        click.echo(text, nl=False, err=report_format != "text")
         return
-    click.echo(as_json(result) if diff_format == "json" else markdown(result), nl=False)
+    click.echo(text, nl=False)

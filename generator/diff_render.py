@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
+from pathlib import Path
 
 from slokit.diff import ProjectDiff, SLOChange, SLOFacts
 from slokit.explain import ERROR_RATES, percent
 from slokit.report import plural
+from slokit.templating import loader
 
 # Lists longer than this fold into <details>.
 FOLD = 8
@@ -77,48 +79,27 @@ def _slo_section(change: SLOChange) -> list[str]:
     return lines
 
 
-def markdown(d: ProjectDiff) -> str:
-    lines = [f"### slokit diff against `{d.base[:12]}`", ""]
-    if d.empty:
-        return "\n".join(lines + ["No change to SLOs, budgets, alerts or generated files.", ""])
+def _counts(d: ProjectDiff) -> list[str]:
     counts = [plural(len(d.services_added), "service") + " added" if d.services_added else "",
               plural(len(d.services_removed), "service") + " removed" if d.services_removed else "",
               plural(len(d.slos), "SLO") + " added, removed or changed" if d.slos else "",
               plural(len(d.budgets), "budget") + " changed" if d.budgets else "",
               f"alerts +{len(d.alerts_added)} −{len(d.alerts_removed)}",
               plural(len(d.files), "generated file") + " changed"]
-    lines += [", ".join(c for c in counts if c) + ".", ""]
-    for svc in d.services_added:
-        lines.append(f"- **new service** {md_escape(svc)}")
-    for svc in d.services_removed:
-        lines.append(f"- **removed service** {md_escape(svc)}")
-    if d.services_added or d.services_removed:
-        lines.append("")
-    if d.slos:
-        lines += ["#### SLOs", ""]
-        for change in d.slos:
-            lines += _slo_section(change)
-        lines.append("")
-    if d.budgets:
-        lines += ["#### Budgets", ""]
-        for b in d.budgets:
-            lines.append(f"- **{b.status}** {md_escape(b.service)}/{md_escape(b.budget)}: "
-                         f"{md_escape(b.before or '-')} → {md_escape(b.after or '-')}")
-        lines.append("")
-    if d.alerts_added or d.alerts_removed:
-        lines += ["#### Alerts", ""]
-        lines += _fold("added alerts", [f"- added: {md_escape(a)}" for a in d.alerts_added])
-        lines += _fold("removed alerts", [f"- removed: {md_escape(a)}" for a in d.alerts_removed])
-        lines.append("")
-    if d.files:
-        total_add = sum(f.added for f in d.files)
-        total_del = sum(f.removed for f in d.files)
-        table = ["| file | change | lines |", "|---|---|---|"]
-        table += [f"| {_code(f.path)} | {f.status} | +{f.added} −{f.removed} |" for f in d.files]
-        lines += ["#### Generated files", "",
-                  f"<details><summary>{plural(len(d.files), 'file')}, +{total_add} −{total_del} lines</summary>",
-                  "", *table, "", "</details>", ""]
-    return "\n".join(lines)
+    return [c for c in counts if c]
+
+
+def markdown(d: ProjectDiff, templates: Path | None = None) -> str:
+    """The diff as Markdown, from diff.md.j2 (the repository's own, when it has one)."""
+    import jinja2
+
+    # Markdown, not HTML: autoescape stays off and user text is escaped once, by the `md` and `code` filters.
+    env = jinja2.Environment(loader=loader(templates), autoescape=False, trim_blocks=True, lstrip_blocks=True,
+                             keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+    env.filters.update(md=md_escape, code=_code, plural=lambda n, word: plural(n, word),
+                       prefix=lambda text, head: head + text)
+    template = env.get_template("diff.md.j2")
+    return template.render(d=d, counts=_counts(d), slo_section=_slo_section, fold=_fold)
 
 
 def as_json(d: ProjectDiff) -> str:

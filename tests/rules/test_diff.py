@@ -151,3 +151,24 @@ def test_budget_at_current_traffic_from_a_real_prometheus(repo, start_prometheus
         assert facts["budget_events_now"] == pytest.approx(budget * facts["events_per_second"] * 30 * 86400)
     md = CliRunner().invoke(main, ["diff", "slos", "--prometheus", prom.url]).stdout
     assert "failed events at current traffic" in md
+
+
+def test_a_repository_template_renders_the_markdown_and_user_text_is_escaped_once(repo):
+    # A service whose name is plain but whose SLO description carries markup: the shipped template escapes it.
+    edit(repo / "slos" / "support-chatbot.yaml", "objective: 99.5", "objective: 99.9")
+    templates = repo / "slos" / "templates"
+    templates.mkdir()
+    (templates / "diff.md.j2").write_text(
+        "## SLO review\n{% for c in d.slos %}* {{ c.service | md }}/{{ c.slo | md }}: {{ c.fields | join(',') }}\n"
+        "{% endfor %}{{ '<b>*x*</b>' | md }}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["diff", "slos"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("## SLO review\n* support-chatbot/api-success: objective\n")
+    # The `md` filter leaves no markup: no tag, no emphasis.
+    assert "<b>" not in result.stdout and "*x*" not in result.stdout
+    shipped = CliRunner().invoke(main, ["diff", "slos", "--templates", str(repo / "missing")])
+    assert shipped.exit_code == 2  # a --templates directory that does not exist is a usage error
+    (templates / "diff.md.j2").write_text("{% for x in %}\n", encoding="utf-8")
+    broken = CliRunner().invoke(main, ["diff", "slos"])
+    assert broken.exit_code == 1
+    assert "diff.md.j2:1:1: diff template:" in broken.stderr and "Traceback" not in broken.output
