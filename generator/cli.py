@@ -301,7 +301,7 @@ def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path
     for warning in plan.warnings:
         click.echo(f"slokit: warning: {warning}", err=True)
     changes = plan.changes
-    if plan.manifest_stale and (changes or plan.current_manifest):
+    if plan.manifest_stale_for_check(outputs) and (changes or plan.current_manifest):
         # Committed hashes that do not match the outputs would make a later prune keep stale files.
         changes = [*changes, Change(MANIFEST_FILE, "changed" if plan.current_manifest else "added")]
         outputs = {**outputs, MANIFEST_FILE: plan.manifest_text}

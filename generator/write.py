@@ -25,6 +25,7 @@ from slokit import naming as N
 from slokit import transaction as T
 from slokit.errors import Diagnostic, SlokitError
 from slokit.manifest import Manifest, content_hash, manifest_text, read_manifest
+from slokit.render.keep import END as KEEP_END
 
 MAX_COMPARE_BYTES = 64 * 1024 * 1024
 # What slokit before the transactional write left beside a target when killed: mkstemp's `.NAME.XXXXXXXX.tmp`.
@@ -45,10 +46,25 @@ class WritePlan:
     new_dirs: list[str] = field(default_factory=list)
     existing: frozenset[str] = frozenset()  # targets that are files now (backed up before they are replaced)
     current_manifest: str = ""
+    recorded: dict[str, str | None] = field(default_factory=dict)  # the hashes the manifest on disk holds
 
     @property
     def manifest_text(self) -> str:
         return manifest_text(self.manifest)
+
+    def manifest_stale_for_check(self, outputs: dict[str, str]) -> bool:
+        """`manifest_stale`, except for a file with hand-kept sections that is already what generate would write.
+
+        Its kept text was edited by hand after slokit recorded its hash. The older hash is the safe one: a later
+        prune sees the edit and keeps the file (the team's text) instead of deleting it. So `--check` does not ask
+        for a regeneration just to record the hand edit.
+        """
+        changed = {c.path for c in self.changes}
+        expected = dict(self.manifest)
+        for rel, text in outputs.items():
+            if rel not in changed and self.recorded.get(rel) and KEEP_END in text:
+                expected[rel] = self.recorded[rel]
+        return self.current_manifest != manifest_text(expected)
 
     @property
     def manifest_stale(self) -> bool:
@@ -197,7 +213,8 @@ def plan_write(out: Path, outputs: dict[str, str], inputs: frozenset[Path] = fro
     if diags:
         raise SlokitError(diags)
     changes.sort(key=lambda c: c.path)
-    return WritePlan(changes, hashes, warnings, sorted(new_dirs), frozenset(existing), manifest.text)
+    return WritePlan(changes, hashes, warnings, sorted(new_dirs), frozenset(existing), manifest.text,
+                     dict(manifest.files))
 
 
 def pending_transaction(out: Path) -> bool:

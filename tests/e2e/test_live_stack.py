@@ -284,8 +284,12 @@ def check_page_notification(alert: dict[str, Any], page: BurnAlert, lane: Lane) 
     spec = yaml.safe_load((REPO / "slos" / "support-chatbot.yaml").read_text())
     slo = next(s for s in spec["slos"] if s["name"] == "api-success")
     assert annotations["runbook_url"] == slo["alerting"]["page"]["runbook_url"]
-    assert annotations["dashboard"] == N.dashboard_url(spec.get("grafana_url", "http://127.0.0.1:3000"),
-                                                       N.service_dashboard_uid("support-chatbot"))
+    # It opens the SLO's own panel over a time range around the alert, expanded by this Prometheus.
+    board = N.dashboard_url(spec.get("grafana_url", "http://127.0.0.1:3000"), N.service_dashboard_uid("support-chatbot"))
+    link = annotations["dashboard"]
+    assert link.startswith(f"{board}?viewPanel={N.slo_panel_id('api-success')}&"), link
+    span = dict(part.split("=", 1) for part in link.split("?", 1)[1].split("&"))
+    assert int(span["from"]) < time.time() * 1000 < int(span["to"]) + 3_600_000, link
     # The description's template ran against this Prometheus (budget left as a percentage).
     assert "%" in annotations["description"] and "unknown" not in annotations["description"], annotations
     assert not any(marker in text for text in annotations.values() for marker in ("<no value>", "error executing",
