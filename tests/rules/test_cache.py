@@ -8,34 +8,17 @@ making that work fail.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import slokit
 from slokit import cache as C
-from slokit.cli import main
 from slokit.render.ruletests import promtool_tests as rule_tests
 
-REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    shutil.copytree(REPO / "slos", tmp_path / "slos")
-    return tmp_path
-
-
-def generate(root: Path, *args: str):
-    cwd = os.getcwd()
-    os.chdir(root)
-    try:
-        return CliRunner().invoke(main, ["generate", *args], catch_exceptions=False)
-    finally:
-        os.chdir(cwd)
+# The same copy of the bundled example and the same `generate` as the write tests.
+from .test_write import generate, project  # noqa: F401  (project is a fixture)
 
 
 def outputs(root: Path) -> dict[str, bytes]:
