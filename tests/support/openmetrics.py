@@ -67,8 +67,13 @@ def counter_points(times: Iterable[int], rate_at: Callable[[int], float], start:
 def backfill(om: OpenMetricsFile, work: Path, data_dir: Path) -> None:
     """promtool writes blocks into `data_dir` (the future Prometheus's TSDB)."""
     source = om.write(work / "history.om")
+    backfill_file(source, data_dir)
+    source.unlink()
+
+
+def backfill_file(source: Path, data_dir: Path, timeout: float = 600) -> None:
+    """Backfill an OpenMetrics file written by the caller (e.g. too large to build in memory)."""
     result = subprocess.run([binary("promtool"), "tsdb", "create-blocks-from", "openmetrics", "--quiet",
                              "--max-block-duration=240h", str(source), str(data_dir)],
-                            capture_output=True, text=True, timeout=600)
+                            capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, f"promtool backfill failed:\n{result.stdout}\n{result.stderr}"
-    source.unlink()
