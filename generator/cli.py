@@ -211,7 +211,7 @@ def schema(kind: str, write_dir: Path | None) -> None:
 @click.option("--check", is_flag=True,
               help="Write no output (only slokit's cache); exit 1 with a diff if the outputs are stale.")
 @click.option("--no-cache", is_flag=True,
-              help="Neither read nor write the cache of rendered rule tests in OUT/.slokit/cache/.")
+              help="Neither read nor write slokit's cache in OUT/.slokit/cache/ (rendered rule tests, the last run's record).")
 @click.option(
     "--format",
     "formats",
@@ -238,7 +238,9 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
     generated before and no longer produces is removed only while it still
     holds what slokit wrote; anything else is left alone. A service's rule
     tests are cached by a digest of its plan, the catalog and slokit's
-    version and code in OUT/.slokit/cache/ (safe to delete).
+    version and code in OUT/.slokit/cache/ (safe to delete). When no input,
+    option, template, slokit version or output changed since the last
+    recorded run, it answers from that record without loading anything.
 
     \b
     Examples:
@@ -256,22 +258,69 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
         raise click.UsageError(f"choose one of --format text|json|github|sarif, got {', '.join(report_formats)}")
     report_format = report_formats[0] if report_formats else "text"
     rule_formats = tuple(f for f in formats if f not in FORMATS)
-    project = load(paths, catalog, report_format, max_errors)
     found = inputs(paths, catalog)
     out_dir = out_dir if out_dir is not None else found.output
+    run = None if no_cache else _shortcut(found, out_dir, found.formats(rule_formats), templates, paths, check,
+                                          report_format, max_errors)
+    project = load(paths, catalog, report_format, max_errors)
     cache = None if no_cache else Cache.open(out_dir)
+    book = runbook_inputs(out_dir, templates, paths)
+    if run is not None:
+        from dataclasses import replace
+
+        from slokit.shortcut import Reads, forget
+
+        reads = Reads(book.existing)
+        book = replace(book, existing=reads)
     try:
-        outputs = build_outputs(project, found.formats(rule_formats), runbook_inputs(out_dir, templates, paths), cache)
+        outputs = build_outputs(project, found.formats(rule_formats), book, cache)
     except SlokitError as exc:  # a repository's runbook template
         report(exc, report_format, max_errors)
+    # A run is recorded for the next one only when it is the fixed point (see shortcut.py).
+    record = run is not None and reads.fixed_point(outputs)
     if check:
         if cache is not None:
             cache.commit()
-        check_outputs(out_dir, outputs, project.inputs, report_format, max_errors)
+        manifest_current = check_outputs(out_dir, outputs, project.inputs, report_format, max_errors)
+        if record:
+            from slokit.shortcut import remember
+
+            remember(out_dir, run, project.inputs, outputs, manifest_current, project.warnings)
     else:
-        write_all(out_dir, outputs, project.inputs)
+        if run is not None:
+            forget(out_dir)
+        warned = write_all(out_dir, outputs, project.inputs)
         if cache is not None:
             cache.commit()
+        if record and not warned:
+            from slokit.shortcut import remember
+
+            remember(out_dir, run, project.inputs, outputs, True, project.warnings)
+
+
+def _shortcut(found, out_dir: Path, rule_formats: tuple[str, ...], templates: Path | None,
+              paths: tuple[Path, ...], check: bool, report_format: str, max_errors: int):
+    """Answer from the last run's record when nothing it read changed (exits); else the inputs to record."""
+    from slokit.config import find_config
+    from slokit.report import plural
+    from slokit.shortcut import run_inputs, up_to_date
+    from slokit.templating import template_dir
+
+    run = run_inputs(found.paths, found.catalog, out_dir, rule_formats, template_dir(templates, paths),
+                     find_config())
+    answer = up_to_date(out_dir, run, for_generate=not check)
+    if answer is None:
+        return run
+    if answer.warnings and emit(answer.warnings, report_format, max_errors):
+        sys.exit(EXIT_INVALID)
+    count = answer.count
+    if check:
+        if report_format != "text":
+            emit((), report_format, max_errors)
+        info(f"up to date: {plural(count, 'file')}", report_format)
+    else:
+        click.echo(f"{plural(count, 'file')}, 0 changed")
+    sys.exit(0)
 
 
 def runbook_inputs(out_dir: Path, templates: Path | None, paths: tuple[Path, ...]):
@@ -284,7 +333,8 @@ def runbook_inputs(out_dir: Path, templates: Path | None, paths: tuple[Path, ...
 
 
 def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path], report_format: str = "text",
-                  max_errors: int = 100) -> None:
+                  max_errors: int = 100) -> bool:
+    """Exit 1 with a diff when outputs are stale; else True when a `generate` would not touch the manifest either."""
     from slokit.diagnose import stale_diagnostics
     from slokit.naming import MANIFEST_FILE
     from slokit.report import plural
@@ -309,7 +359,7 @@ def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path
         if report_format != "text":
             emit((), report_format, max_errors)
         info(f"up to date: {plural(len(outputs), 'file')}", report_format)
-        return
+        return not plan.manifest_stale and not plan.warnings
     if report_format != "text":
         emit(stale_diagnostics(out_dir, outputs, changes), report_format, max_errors)
         sys.exit(EXIT_INVALID)
@@ -321,7 +371,8 @@ def check_outputs(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path
     sys.exit(EXIT_INVALID)
 
 
-def write_all(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> None:
+def write_all(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -> bool:
+    """Write the outputs (exit 1 on failure); True when the write warned about something."""
     from slokit.report import plural
     from slokit.transaction import TransactionError
     from slokit.write import write_outputs
@@ -341,6 +392,7 @@ def write_all(out_dir: Path, outputs: dict[str, str], inputs: frozenset[Path]) -
     for change in result.changes:
         click.echo(f"{change.kind}: {out_dir / change.path}")
     click.echo(f"{plural(len(outputs), 'file')}, {len(result.changes)} changed")
+    return bool(result.warnings)
 
 
 @main.command("test")

@@ -25,7 +25,7 @@ STAGES: list[tuple[str, ...]] = [
     ("project", "config", "presets"),  # presets: a catalog include is read with the catalog; slokit.yaml's settings are read with the project (and reuse its model checks)
     ("plan", "collisions"),
     ("render", "explain", "templating"),  # explain: the plan in words (runbooks reuse its phrases)
-    ("write", "transaction"),
+    ("write", "transaction", "shortcut"),  # shortcut: the whole-run record, checked through the writer's readers
     ("pipeline",),
 ]
 FRONT = len(STAGES)
