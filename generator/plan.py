@@ -455,15 +455,24 @@ def total_rate_query(sli: SLIPlan, window: str) -> str:
 
 def _raw_window_rules(ids: Identity, sli: SLIPlan, window: str,
                       group_by: tuple[str, ...]) -> list[RecordingRule]:
-    """bad and total event rates over `window`, from the raw counters."""
+    """bad and total event rates over `window`, from the raw counters.
+
+    The bad-events rule reads the total recorded just before it in the same
+    evaluation (rules of a group run in order), not the raw total selector
+    again: PromQL evaluates both sides of `or`, so a fallback on the raw
+    selector read every total series twice, and a threshold SLI its `_count`
+    twice. The recorded series carries the SLO's labels, hence `ignoring`.
+    """
     total = _rate(sli, sli.total_query, window, group_by)
     events = _rate(sli, sli.events_query, window, group_by)
+    recorded = ids.series(N.slo_total_rate(window))
+    ignoring = f"ignoring ({', '.join(k for k, _ in ids.recorded)})"
     if sli.events == "bad":
         # A bad-events series that has never been incremented does not exist;
         # without the fallback the error ratio would vanish instead of being 0.
-        bad = f"{events}\nor\n0 * {total}"
+        bad = f"{events}\nor {ignoring}\n0 * {recorded}"
     else:
-        bad = f"{total}\n-\n(\n  {events}\n  or\n  0 * {total}\n)"
+        bad = f"{recorded}\n- {ignoring}\n(\n  {events}\n  or {ignoring}\n  0 * {recorded}\n)"
     return [RecordingRule(N.slo_total_rate(window), total, ids.recorded),
             RecordingRule(N.slo_bad_rate(window), bad, ids.recorded)]
 

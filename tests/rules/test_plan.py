@@ -92,7 +92,20 @@ def test_zero_traffic_gives_ratio_zero_not_nan():
     assert rules[N.slo_error_ratio("1h")].endswith(
         '(slo:total_events:rate1h{service="support-chatbot", slo="api-success"} > 0)\n'
         'or\n0 * slo:total_events:rate1h{service="support-chatbot", slo="api-success"}')
-    assert "\nor\n0 * sum(rate(" in rules[N.slo_bad_rate("5m")]  # a never-incremented bad counter is 0
+    # A never-incremented counter of good events gives 0 bad events, not none; the fallback reads the total
+    # recorded just before (the raw selector once per window, not twice).
+    bad = rules[N.slo_bad_rate("5m")]
+    assert bad.endswith('\nor ignoring (service, slo)\n0 * slo:total_events:rate5m{service="support-chatbot", '
+                        'slo="api-success"}')
+    assert "rate(llm_requests_total" in bad and bad.count("rate(") == 1
+
+
+def test_threshold_sli_reads_its_count_once_per_window():
+    slo = slo_named(example_plan(), "support-chatbot", "ttft-under-1s")
+    rules = {r.record: r.expr for r in slo.rule_group.recording_rules}
+    for w in ("5m", "30m", "1h", "2h"):
+        assert rules[N.slo_total_rate(w)].count("_count") == 1
+        assert "_count" not in rules[N.slo_bad_rate(w)] and rules[N.slo_bad_rate(w)].count("_bucket") == 1
 
 
 def test_group_by_labels_reach_every_raw_rule_and_identity_labels_are_stable():
