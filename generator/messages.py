@@ -238,6 +238,10 @@ def _message(e: _Error, model: type[BaseModel]) -> tuple[str, str]:
         parent = _model_at(model, e.path[:-1])
         allowed = sorted(parent.model_fields) if parent else []
         hint = did_you_mean(field, allowed) or (f"allowed keys here: {', '.join(allowed)}" if allowed else "")
+        if field == "native" and parent is m.MetricDef:
+            # Asked for by users of native histograms: say why it is missing, not just what is allowed.
+            hint = ("native histograms are not supported yet (see docs/catalog.md#native-histograms-not-supported): "
+                    "declare the metric's classic histogram (its _bucket series) instead")
         return f"unknown key {field!r}", hint
     if t == "missing":
         return f"missing required key {e.missing!r}", _field_help(model, e.path, e.missing or "")
