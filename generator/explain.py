@@ -115,6 +115,8 @@ def explain_slo(slo: SLOPlan) -> list[str]:
     if enabled:
         no_data = "ticket" if slo.ticket.enabled else "page"
         lines.append(f"  SLONoData ({no_data}) when no events are recorded for 10m")
+        if slo.exhausted_alert:
+            lines.append(f"  SLOErrorBudgetExhausted ({no_data}) while the error budget over {slo.window} is spent")
     else:
         lines.append("  no burn-rate alerts: page and ticket are both disabled")
     return lines
@@ -129,6 +131,8 @@ def explain_budget(b: BudgetPlan) -> list[str]:
     lines.append(f"  SLOBudgetProjectedOverrun when the last {b.long_window}'s rate, extrapolated over {b.window}, "
                  f"exceeds the limit and the last {b.short_window} agrees (over {number(Decimal(format(per_hour, '.4g')))}"
                  f"{unit}/h on both)" + ("" if b.route.enabled else " [disabled]"))
+    lines.append(f"  SLOBudgetExhausted when the use over the last {b.window} is over {number(b.limit)}{unit}"
+                 + ("" if b.route.enabled else " [disabled]"))
     if b.regression_factor is not None:
         lines.append(f"  SLOCostRegression when {b.metric} per event over 1h exceeds "
                      f"{number(b.regression_factor)}x its value {b.regression_offset} earlier, with at least "

@@ -295,6 +295,9 @@ class Alerting(Strict):
         default=None, description="Name of the burn-rate alerts of both severities (a route's alert_name wins).")
     severity_values: SeverityValues | None = Field(
         default=None, description="Words written into the severity label, e.g. {page: critical, ticket: warning}.")
+    budget_exhausted: bool | None = Field(
+        default=None, description="true adds an SLOErrorBudgetExhausted alert (ticket route) while the error budget "
+        "over the window is spent; default false, since the burn-rate alerts have fired long before.")
 
 
 class SLO(Strict):

@@ -32,6 +32,12 @@ ALERT_BURN = "SLOErrorBudgetBurn"
 ALERT_NO_DATA = "SLONoData"
 ALERT_BUDGET_OVERRUN = "SLOBudgetProjectedOverrun"
 ALERT_COST_REGRESSION = "SLOCostRegression"
+# A spend or token budget already used up over its window (the projection
+# alert only speaks while the spending goes on).
+ALERT_BUDGET_EXHAUSTED = "SLOBudgetExhausted"
+# An SLO whose error budget is spent; opt-in per SLO (`alerting.budget_exhausted`),
+# since the burn-rate tickets have fired long before.
+ALERT_SLO_EXHAUSTED = "SLOErrorBudgetExhausted"
 
 # -- SLO recording rules ----------------------------------------------------
 
@@ -66,6 +72,9 @@ SLO_BUDGET_REMAINING = "slo:error_budget_remaining:ratio"
 # window, and how long a full outage (every event bad) could last.
 SLO_BUDGET_REMAINING_EVENTS = "slo:error_budget_remaining:events"
 SLO_BUDGET_REMAINING_OUTAGE = "slo:error_budget_remaining:outage_seconds"
+# 1 while the error budget left is 0 or below (spent), else 0: a series to
+# alert, count and plot on without repeating the threshold.
+SLO_BUDGET_EXHAUSTED = "slo:error_budget_exhausted:bool"
 SLO_WINDOW_SECONDS = "slo:window:seconds"
 SLO_INFO = "slo:info"
 

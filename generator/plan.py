@@ -225,6 +225,7 @@ class SLOPlan:
     rule_group: RuleGroup
     recorded_labels: Labels = ()  # the SLO's `labels` when also written on its recorded series
     sloth_group: RuleGroup | None = None  # Sloth-named aliases of its series (`generate --format sloth`)
+    exhausted_alert: bool = False  # SLOErrorBudgetExhausted is generated (`alerting.budget_exhausted`)
 
     @property
     def objective_ratio(self) -> Decimal:
@@ -567,7 +568,7 @@ def _user_labels(spec: ServiceSpec, slo: SLO, route: RoutePlan) -> dict[str, str
 
 def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tuple[TierPlan, ...],
                 group_by: tuple[str, ...], min_per_hour: Decimal | None,
-                page: RoutePlan, ticket: RoutePlan, index: int = 0) -> list[AlertingRule]:
+                page: RoutePlan, ticket: RoutePlan, index: int = 0, exhausted: bool = False) -> list[AlertingRule]:
     spec = ctx.spec
     routes = {N.SEVERITY_PAGE: page, N.SEVERITY_TICKET: ticket}
     objective = number(_dec(slo.objective))
@@ -619,7 +620,36 @@ def _slo_alerts(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, tiers: tup
         alerts.append(AlertingRule(N.ALERT_NO_DATA, f"absent({ids.series(N.slo_total_rate(base))})",
                                    _alert_labels(labels), _annotations(annotations, route), NO_DATA_FOR,
                                    kind=N.ALERT_NO_DATA))
+        if exhausted:
+            alerts.append(_exhausted_alert(ctx, slo, ids, group_by, route, labels))
     return alerts
+
+
+def _exhausted_alert(ctx: _Context, slo: SLO, ids: Identity, group_by: tuple[str, ...], route: RoutePlan,
+                     labels: dict[str, str]) -> AlertingRule:
+    """SLOErrorBudgetExhausted: the recorded exhausted signal is 1 (no `for`: the SLO window moves slowly)."""
+    spec = ctx.spec
+    what = f"{spec.service}/{slo.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in group_by)
+    group = (" for " + ", ".join(f"{g}={{{{ $labels.{g} }}}}" for g in group_by)) if group_by else ""
+    annotations = {
+        "summary": f"Error budget of SLO {spec.service}/{slo.name} is exhausted{group}.",
+        "description": (f"{what} ({number(_dec(slo.objective))}% over {slo.window}) has spent its whole error "
+                        f"budget over the last {slo.window}: error budget left "
+                        f"{_budget_left_template(ids, group_by)}. Until bad events age out of the window, every "
+                        "further failure breaks the objective: freeze risky changes."),
+        "runbook_url": go_template_literal(route.runbook_url),
+        "dashboard": _dashboard_link(ctx, slo.name, group_by, duration_seconds(slo.window)),
+    }
+    return AlertingRule(N.ALERT_SLO_EXHAUSTED, f"{ids.series(N.SLO_BUDGET_EXHAUSTED)} == 1", _alert_labels(labels),
+                        _annotations(annotations, route), kind=N.ALERT_SLO_EXHAUSTED)
+
+
+def exhausted_alert_enabled(spec: ServiceSpec, slo: SLO, conventions: Alerting | None = None) -> bool:
+    """`alerting.budget_exhausted`: the SLO's setting, else the file's, else off."""
+    for layer in reversed(_layers(spec, slo, conventions)):
+        if layer.budget_exhausted is not None:
+            return layer.budget_exhausted
+    return False
 
 
 def _slo_rules(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, windows: tuple[int, ...],
@@ -645,6 +675,7 @@ def _slo_rules(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, windows: tu
         RecordingRule(N.SLO_ERROR_RATIO_WINDOW, ids.series(N.slo_error_ratio(window)), ids.recorded),
         RecordingRule(N.SLO_TOTAL_RATE_WINDOW, ids.series(N.slo_total_rate(window)), ids.recorded),
         RecordingRule(N.SLO_BUDGET_REMAINING, f"1 - {ids.series(N.slo_error_ratio(window))} / {budget}", ids.recorded),
+        RecordingRule(N.SLO_BUDGET_EXHAUSTED, f"{ids.series(N.SLO_BUDGET_REMAINING)} <= bool 0", ids.recorded),
         RecordingRule(N.SLO_BUDGET_REMAINING_EVENTS,
                       f"({budget} - {ids.series(N.slo_error_ratio(window))})\n"
                       f"* {ids.series(N.slo_total_rate(window))} * {duration_seconds(slo.window)}", ids.recorded),
@@ -732,14 +763,15 @@ def plan_slo(ctx: _Context, slo: SLO, index: int = 0) -> SLOPlan:
     min_per_hour = _min_events(spec, slo)
     rules: list[RecordingRule | AlertingRule] = []
     rules += _slo_rules(ctx, slo, ids, sli, windows, group_by, error_budget)
-    rules += _slo_alerts(ctx, slo, ids, sli, tiers, group_by, min_per_hour, page, ticket, index)
+    exhausted = exhausted_alert_enabled(spec, slo, conventions) and (page.enabled or ticket.enabled)
+    rules += _slo_alerts(ctx, slo, ids, sli, tiers, group_by, min_per_hour, page, ticket, index, exhausted)
     return SLOPlan(
         service=spec.service, name=slo.name, description=slo.description, objective=objective,
         error_budget=error_budget, window=slo.window, window_s=window_s, sli=sli, group_by=group_by,
         windows=tuple(format_duration(w) for w in windows), tiers=tiers, min_events_per_hour=min_per_hour,
         page=page, ticket=ticket, dashboard_url=ctx.dashboard_url,
         rule_group=RuleGroup(N.slo_group(spec.service, slo.name), tuple(rules)), recorded_labels=ids.extra,
-        sloth_group=_sloth_group(ctx, slo, ids, windows, error_budget),
+        sloth_group=_sloth_group(ctx, slo, ids, windows, error_budget), exhausted_alert=exhausted,
     )
 
 
@@ -809,6 +841,16 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
                                        f"{{{{ $value | humanize }}}} {unit} per {window}, over its limit of "
                                        f"{number(limit)} {unit}; the last {short_w} agrees."),
                        **links}, route)))
+        rules.append(AlertingRule(
+            N.ALERT_BUDGET_EXHAUSTED,
+            f"{series(N.BUDGET_USED_WINDOW)} > {number(limit)}",
+            _alert_labels(base_labels),
+            _annotations({
+                "summary": f"Budget {spec.service}/{budget.name} is exhausted.",
+                "description": (f"{what} used {{{{ $value | humanize }}}} {unit} over the last {window}, over its "
+                                f"limit of {number(limit)} {unit}. It stays firing until enough of that use ages out "
+                                f"of the {window} window, whether or not the spending goes on."),
+                **links}, route), kind=N.ALERT_BUDGET_EXHAUSTED))
     reg = budget.regression
     if reg is not None:
         per = ctx.selector(reg.per.metric, reg.per.match)

@@ -58,7 +58,9 @@ def promql(slo: SLOPlan, playbook: Playbook) -> list[str]:
     lines = [f"# burn rate per window (1 = the budget lasts exactly {slo.window})"]
     lines += [slo.series(N.slo_burn_rate(w)) for w in slo.windows if w in slo.alert_windows]
     lines += ["# error budget left over the SLO window (1 = untouched, below 0 = overspent)",
-              slo.series(N.SLO_BUDGET_REMAINING)]
+              slo.series(N.SLO_BUDGET_REMAINING),
+              "# 1 while the error budget is spent (left at 0 or below), else 0",
+              slo.series(N.SLO_BUDGET_EXHAUSTED)]
     if slo.group_by:
         lines += [f"# the {', '.join(slo.group_by)} values burning fastest",
                   f"topk(5, {slo.series(N.slo_burn_rate(slo.tiers[0].tier.long_window if slo.tiers else '1h'))})"]
@@ -89,6 +91,9 @@ def alert_rows(slo: SLOPlan) -> list[str]:
         severity = N.SEVERITY_TICKET if slo.ticket.enabled else N.SEVERITY_PAGE
         rows.append(f"| `{N.ALERT_NO_DATA}` | {severity} | no events recorded for {NO_DATA_FOR} | | " +
                     " | ".join("" for _ in ERROR_RATES) + " |")
+        if slo.exhausted_alert:
+            rows.append(f"| `{N.ALERT_SLO_EXHAUSTED}` | {severity} | the error budget over {slo.window} is spent "
+                        f"(`{N.SLO_BUDGET_EXHAUSTED}` is 1) | 100 | " + " | ".join("" for _ in ERROR_RATES) + " |")
     return rows
 
 
@@ -166,13 +171,17 @@ def _spend_breakdown(b: BudgetPlan, playbook: Playbook) -> list[str]:
 def budget_view(b: BudgetPlan, service: ServicePlan, catalog: Catalog, index: DashboardIndex) -> BudgetView:
     playbook = budget_playbook(b, service, catalog, index)
     alerts = (f"`{N.ALERT_BUDGET_OVERRUN}` (ticket): the rate of the last {b.long_window}, extrapolated over "
-              f"{b.window}, exceeds the limit and the last {b.short_window} agrees.")
+              f"{b.window}, exceeds the limit and the last {b.short_window} agrees. `{N.ALERT_BUDGET_EXHAUSTED}` "
+              f"(ticket): the use over the last {b.window} is over the limit already, whether or not spending goes "
+              "on; it resolves once enough of that use ages out of the window.")
     if b.regression_factor is not None:
         alerts += (f" `{N.ALERT_COST_REGRESSION}` (ticket): spend per event over 1h above "
                    f"{number(b.regression_factor)}x its value {b.regression_offset} earlier, at "
                    f"{number(b.regression_min_events_per_hour or 0)}+ events per hour, for 30m.")
     lines = ["# projected use over the budget window, and the share of the budget left",
-             b.series(N.BUDGET_PROJECTED), b.series(N.BUDGET_REMAINING), *_spend_breakdown(b, playbook)]
+             b.series(N.BUDGET_PROJECTED), b.series(N.BUDGET_REMAINING),
+             f"# use over the budget window (over {number(b.limit)} fires {N.ALERT_BUDGET_EXHAUSTED})",
+             b.series(N.BUDGET_USED_WINDOW), *_spend_breakdown(b, playbook)]
     return BudgetView(b.name, b.description, b.query, number(b.limit), f" {b.unit}" if b.unit else "", b.window,
                       tuple(b.by), alerts, playbook, tuple(lines))
 

@@ -43,10 +43,11 @@ def slo(kind: str, window: str, objective: float) -> dict[str, Any]:
         alerting["page"] = {"enabled": False}  # the default 1h page tier would need 144% errors
     if window == "7d":
         alerting["min_events_per_hour"] = 30
-    if alerting:
-        spec["alerting"] = alerting
     if window == "28d":
         spec["group_by"] = ["feature"]
+        alerting["budget_exhausted"] = True
+    if alerting:
+        spec["alerting"] = alerting
     return spec
 
 

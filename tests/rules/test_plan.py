@@ -163,8 +163,9 @@ def test_no_data_and_budget_alerts():
     assert no_data.expr == 'absent(slo:total_events:rate5m{service="support-chatbot", slo="api-success"})'
     assert no_data.for_ == "10m"
     budget_rules = [r for r in service.rule_groups[-1].rules if isinstance(r, AlertingRule)]
-    assert [r.alert for r in budget_rules] == [N.ALERT_BUDGET_OVERRUN, N.ALERT_COST_REGRESSION, N.ALERT_BUDGET_OVERRUN]
-    regression = budget_rules[1]
+    assert [r.alert for r in budget_rules] == [N.ALERT_BUDGET_OVERRUN, N.ALERT_BUDGET_EXHAUSTED, N.ALERT_COST_REGRESSION,
+                                               N.ALERT_BUDGET_OVERRUN, N.ALERT_BUDGET_EXHAUSTED]
+    regression = budget_rules[2]
     assert "offset 1w" in regression.expr and "* 3600 >= 30" in regression.expr and regression.for_ == "30m"
     recorded = [r for r in service.rule_groups[-1].rules if isinstance(r, RecordingRule)]
     assert {r.record for r in recorded} >= {N.BUDGET_PROJECTED, N.BUDGET_REMAINING, N.BUDGET_LIMIT}

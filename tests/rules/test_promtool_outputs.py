@@ -177,7 +177,8 @@ def test_zero_traffic_then_no_data(example_tests):
     assert {a["exp_labels"]["slo"] for a in after} == {
         s["name"] for s in yaml.safe_load((REPO / "slos" / "support-chatbot.yaml").read_text())["slos"]}
     nan_checks = [t for t in group["promql_expr_test"] if t["expr"].endswith(("!= 0", "!= 1"))]
-    assert len(nan_checks) == 2 and all(t["exp_samples"] == [] for t in nan_checks)
+    # ratios 0, budget left 1, budget not exhausted
+    assert len(nan_checks) == 3 and all(t["exp_samples"] == [] for t in nan_checks)
 
 
 def test_cost_regression_week(example_tests):

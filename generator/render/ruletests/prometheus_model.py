@@ -595,7 +595,11 @@ class ServiceModel:
         for w in slo.windows:
             self._record(snap, N.slo_burn_rate(w), slo.name, {k: v / budget for k, v in ratios[w].items()})
         full = _duration_label(slo.window_s)
-        self._record(snap, N.SLO_BUDGET_REMAINING, slo.name, {k: 1 - v / budget for k, v in ratios[full].items()})
+        remaining = {k: 1 - v / budget for k, v in ratios[full].items()}
+        self._record(snap, N.SLO_BUDGET_REMAINING, slo.name, remaining)
+        # `remaining <= bool 0`; gt is False on an exact 0 (spent to the last event).
+        self._record(snap, N.SLO_BUDGET_EXHAUSTED, slo.name,
+                     {k: 0.0 if _Compare.gt(v, 0.0) else 1.0 for k, v in remaining.items()})
         self._aux[t][slo.name] = totals
 
     def _budget(self, src: _BudgetSource, snap: Snapshot) -> None:
@@ -663,6 +667,16 @@ class ServiceModel:
         return {k: v * b.window_s for k, v in usage[long_s].items()
                 if _Compare.gt(v * b.window_s, limit) and k in usage[short_s]
                 and _Compare.gt(usage[short_s][k] * b.window_s, limit)}
+
+    def _slo_exhausted_active(self, src: _SLOSource, t: int) -> dict[Labels, float]:
+        flags = self._snapshot(t).get(N.SLO_BUDGET_EXHAUSTED, src.plan.name)
+        return {k: v for k, v in flags.items() if v == 1.0}
+
+    def _budget_exhausted_active(self, src: _BudgetSource, t: int) -> dict[Labels, float]:
+        b = src.plan
+        used = self._snapshot(t).get(N.BUDGET_USED_WINDOW, b.name)
+        limit = float(number(b.limit))
+        return {k: v for k, v in used.items() if _Compare.gt(v, limit)}
 
     def _regression_active(self, src: _BudgetSource, t: int) -> dict[Labels, float]:
         b = src.plan
@@ -745,6 +759,8 @@ class ServiceModel:
                 for rule in rules:
                     if rule.what == N.ALERT_NO_DATA and N.ALERT_NO_DATA in alertnames:
                         self._firing(t, lambda g, src=src: self._no_data_active(src, g), rule, identity, snap)
+                    if rule.what == N.ALERT_SLO_EXHAUSTED and N.ALERT_SLO_EXHAUSTED in alertnames:
+                        self._firing(t, lambda g, src=src: self._slo_exhausted_active(src, g), rule, identity, snap)
         if self.run_budgets:
             for bsrc in self.budgets:
                 b = bsrc.plan
@@ -753,6 +769,9 @@ class ServiceModel:
                 if N.ALERT_BUDGET_OVERRUN in rules and N.ALERT_BUDGET_OVERRUN in alertnames:
                     self._firing(t, lambda g, s=bsrc: self._overrun_active(s, g), rules[N.ALERT_BUDGET_OVERRUN],
                                  identity, snap)
+                if N.ALERT_BUDGET_EXHAUSTED in rules and N.ALERT_BUDGET_EXHAUSTED in alertnames:
+                    self._firing(t, lambda g, s=bsrc: self._budget_exhausted_active(s, g),
+                                 rules[N.ALERT_BUDGET_EXHAUSTED], identity, snap)
                 if b.regression_factor is not None and N.ALERT_COST_REGRESSION in rules \
                         and N.ALERT_COST_REGRESSION in alertnames:
                     self._firing(t, lambda g, s=bsrc: self._regression_active(s, g),
@@ -778,7 +797,8 @@ class ServiceModel:
         unasserted alert happens to sit on cannot make the model give up.
         """
         names = alertnames if alertnames is not None else frozenset(
-            {N.ALERT_BURN, N.ALERT_NO_DATA, N.ALERT_BUDGET_OVERRUN, N.ALERT_COST_REGRESSION})
+            {N.ALERT_BURN, N.ALERT_NO_DATA, N.ALERT_BUDGET_OVERRUN, N.ALERT_COST_REGRESSION, N.ALERT_BUDGET_EXHAUSTED,
+             N.ALERT_SLO_EXHAUSTED})
         self.run_slos, self.run_budgets = slos, budgets
         times = range(0, until + 1, self.eval_step)
         self.keep = set(times) if keep is None else {t for t in keep if t in times}

@@ -11,6 +11,9 @@ fire, with their exact labels and annotations:
 - a slow burn from the start: ticket alerts, no page; spend budgets running
   over their projection;
 - low traffic under the SLO's min_events_per_hour: burning, but silent;
+- SLOs erring just under their error budget, then over it, and budgets
+  spending under their pace, then over it: the exhausted signal and alerts
+  stay 0/silent while under, and turn 1/firing once over;
 - zero traffic (ratios are 0, never NaN) and then no data at all (SLONoData);
 - budgets with a regression alert get a second file with a week of input
   (cost per event above its value a week earlier), evaluated every 30m.
@@ -426,11 +429,12 @@ def timeline(inputs: Inputs, traffic: float, share: float) -> Scenario:
         for gi in range(1, len(inp.groups)):
             series += _series_for(inp, gi, lambda k, h=healthy: (traffic, h), minutes)
     series += _budget_series(inputs, minutes, lambda bi, gi: _quiet_spend(bi.budget))
-    values = (N.slo_error_ratio("5m"), N.slo_burn_rate("5m"), N.SLO_BUDGET_REMAINING)
+    values = (N.slo_error_ratio("5m"), N.slo_burn_rate("5m"), N.SLO_BUDGET_REMAINING, N.SLO_BUDGET_EXHAUSTED)
     checks = [
-        Check(HISTORY, (N.ALERT_BURN, N.ALERT_NO_DATA), values),
+        Check(HISTORY, (N.ALERT_BURN, N.ALERT_NO_DATA, N.ALERT_SLO_EXHAUSTED), values),
         Check(blip + 3, (N.ALERT_BURN,), (N.slo_burn_rate("5m"),)),
-        Check(end_outage, (N.ALERT_BURN, N.ALERT_NO_DATA), (N.slo_error_ratio("5m"),)),
+        Check(end_outage, (N.ALERT_BURN, N.ALERT_NO_DATA, N.ALERT_SLO_EXHAUSTED),
+              (N.slo_error_ratio("5m"), N.SLO_BUDGET_EXHAUSTED)),
         Check(minutes, (N.ALERT_BURN,)),
     ]
     name = (f"healthy for {HISTORY}m, a 1-minute blip at {HISTORY}m (no page), a full outage from {start}m to "
@@ -467,7 +471,7 @@ def slow_burn(inputs: Inputs, traffic: float) -> Scenario:
             series += _series_for(inp, gi, lambda k, h=h: (traffic, h), minutes + 1)
     series += _budget_series(inputs, minutes + 1,
                              lambda bi, gi: _over_spend(bi.budget) if gi == 0 else _quiet_spend(bi.budget))
-    checks = [Check(minutes, (N.ALERT_BURN, N.ALERT_BUDGET_OVERRUN),
+    checks = [Check(minutes, (N.ALERT_BURN, N.ALERT_BUDGET_OVERRUN, N.ALERT_BUDGET_EXHAUSTED),
                     (N.slo_burn_rate("5m"), N.BUDGET_PROJECTED))]
     return Scenario("a slow burn from the start: ticket alerts fire, pages stay silent; the first group of each "
                     "budget spends 7.3x its projection", series, checks, minutes)
@@ -480,6 +484,63 @@ def _quiet_spend(b: BudgetPlan) -> float:
 
 def _over_spend(b: BudgetPlan) -> float:
     return float(b.limit) / (b.window_s / MINUTE) * 7.3  # not a round multiple: no window lands on the limit
+
+
+# Shares of a budget's even pace (limit / window) spent per minute in the exhaustion scenario: under the limit
+# for its first half, then over it, so what has been used crosses the limit in its second half.
+EXHAUST_UNDER, EXHAUST_OVER, EXHAUST_HALF = 0.85, 1.6, 40
+
+
+# The same for SLOs, as error ratios relative to the error budget: 0.93 leaves 7% of the budget at the first
+# check and 1.17 overspends it by about 4% at the second: close to 0 on both sides, so a moved threshold shows.
+SLO_EXHAUST_UNDER, SLO_EXHAUST_OVER = 0.93, 1.17
+
+
+def slo_exhaustion(inputs: Inputs, traffic: float) -> Scenario | None:
+    """The first group of each SLO errs at 0.93x its error budget for 40m, then 1.6x: the error budget left
+    stays above 0 (slo:error_budget_exhausted:bool 0, SLOErrorBudgetExhausted silent), then goes below."""
+    if not inputs.slos:
+        return None
+    minutes = 2 * EXHAUST_HALF
+    series: list[Series] = []
+    for inp in inputs.slos:
+        b = _budget(inp.slo)
+        profile: Profile = lambda k, b=b: (traffic, b * (SLO_EXHAUST_UNDER if k < EXHAUST_HALF else SLO_EXHAUST_OVER))
+        series += _series_for(inp, 0, profile, minutes + 1)
+        for gi in range(1, len(inp.groups)):
+            series += _series_for(inp, gi, lambda k, h=_healthy_ratio(inp.slo, 0.25): (traffic, h), minutes + 1)
+    records = (N.SLO_BUDGET_REMAINING, N.SLO_BUDGET_EXHAUSTED)
+    checks = [Check(EXHAUST_HALF, (N.ALERT_SLO_EXHAUSTED,), records),
+              Check(minutes, (N.ALERT_SLO_EXHAUSTED,), records)]
+    return Scenario(f"the first group of each SLO errs at {SLO_EXHAUST_UNDER}x its error budget for {EXHAUST_HALF}m "
+                    f"(budget left above 0: not exhausted), then {SLO_EXHAUST_OVER}x (spent: exhausted)",
+                    series, checks, minutes, slos=True, budgets=False)
+
+
+def budget_exhaustion(inputs: Inputs) -> list[Scenario]:
+    """Per budget (alone, since budgets of one metric read each other's series): its first `by` group spends
+    0.85x its pace, then 1.6x; SLOBudgetExhausted stays silent while what was used is under the limit and
+    fires once it is over; other groups spend a quarter of their pace and stay silent."""
+    minutes = 2 * EXHAUST_HALF
+    out = []
+    for bi in inputs.budgets:
+        if not bi.budget.route.enabled:
+            continue
+        pace = float(bi.budget.limit) / (bi.budget.window_s / MINUTE)
+        series: list[Series] = []
+        for gi, gs in enumerate(bi.groups):
+            if gi == 0:
+                steps = [_quantum(pace * (EXHAUST_UNDER if k < EXHAUST_HALF else EXHAUST_OVER))
+                         for k in range(minutes + 1)]
+            else:
+                steps = [_quantum(_quiet_spend(bi.budget))] * (minutes + 1)
+            series.append(Series(gs.events[0], gs.events[1], counter_values(steps)))
+        checks = [Check(EXHAUST_HALF, (N.ALERT_BUDGET_EXHAUSTED,), (N.BUDGET_USED_WINDOW,)),
+                  Check(minutes, (N.ALERT_BUDGET_EXHAUSTED,), (N.BUDGET_USED_WINDOW, N.BUDGET_REMAINING))]
+        out.append(Scenario(f"budget {bi.budget.name}: its first group spends {EXHAUST_UNDER}x its pace for "
+                            f"{EXHAUST_HALF}m (used under the limit: SLOBudgetExhausted silent), then {EXHAUST_OVER}x "
+                            "(used over it: fires)", series, checks, minutes, slos=False, budgets=True))
+    return out
 
 
 def low_traffic(inputs: Inputs) -> Scenario | None:
@@ -514,7 +575,8 @@ def zero_then_gone(inputs: Inputs) -> Scenario:
                                   present_events=inp.slo.sli.events == "good")
     series += _budget_series(inputs, last, lambda bi, gi: 0.0)
     nan_free = [f'{{__name__=~"slo:(error_ratio|burn_rate):.+", service="{s}"}} != 0',
-                f'{N.SLO_BUDGET_REMAINING}{{service="{s}"}} != 1'] if (s := inputs_service(inputs)) else []
+                f'{N.SLO_BUDGET_REMAINING}{{service="{s}"}} != 1',
+                f'{N.SLO_BUDGET_EXHAUSTED}{{service="{s}"}} != 0'] if (s := inputs_service(inputs)) else []
     checks = [
         Check(8, (N.ALERT_BURN, N.ALERT_NO_DATA), (N.slo_error_ratio("5m"),),
               tuple((e, []) for e in nan_free)),
@@ -696,6 +758,10 @@ def _scenarios(inputs: Inputs, traffic: float, share: float) -> list[Scenario]:
     low = low_traffic(inputs)
     if low is not None:
         out.append(low)
+    exhausted = slo_exhaustion(inputs, traffic)
+    if exhausted is not None:
+        out.append(exhausted)
+    out += budget_exhaustion(inputs)
     out.append(zero_then_gone(inputs))
     return out
 
