@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 SLOKIT := $(BIN)/slokit
-APT_PACKAGES := prometheus prometheus-alertmanager docker-compose
+APT_PACKAGES := prometheus prometheus-alertmanager victoria-metrics docker-compose
 
 .PHONY: run test setup system-deps generate check clean up down demo demo-local demo-local-down
 
@@ -25,13 +25,14 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 setup: $(STAMP)
 
-# Real prometheus, promtool, alertmanager, amtool (Debian packages), installed
+# Real prometheus, promtool, alertmanager, amtool, victoria-metrics and vmalert
+# (Debian packages), installed
 # only when missing. Debian names the Alertmanager binary
 # prometheus-alertmanager, upstream tarballs alertmanager: either will do.
 # Uses sudo when not root.
 system-deps:
 	@missing=""; \
-	for b in prometheus promtool amtool docker-compose; do \
+	for b in prometheus promtool amtool victoria-metrics vmalert docker-compose; do \
 	  command -v $$b >/dev/null 2>&1 || missing="$$missing $$b"; done; \
 	command -v prometheus-alertmanager >/dev/null 2>&1 || command -v alertmanager >/dev/null 2>&1 || \
 	  missing="$$missing alertmanager"; \

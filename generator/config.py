@@ -23,7 +23,7 @@ from slokit.load import read_yaml
 from slokit.model import AlertName, LabelName, LabelValue, SeverityValues, Strict, Text, Version
 
 CONFIG_FILE = "slokit.yaml"
-RULE_FORMATS = ("prometheus", "operator", "mimir", "sloth")
+RULE_FORMATS = ("prometheus", "operator", "mimir", "vmalert", "sloth")
 _URL = re.compile(r"^https?://[^\s\"'<>`]+$")
 
 
@@ -55,9 +55,10 @@ class ProjectConfig(Strict):
                               description="Directories (or files) of the SLO specs, relative to slokit.yaml.")
     catalog: Text | None = Field(default=None, description="The metric catalog; default catalog.yaml beside the specs.")
     output: Text = Field(default=".", description="Output root for alerts/, dashboards/, stack/grafana/, docs/runbooks/.")
-    formats: list[Literal["prometheus", "operator", "mimir", "sloth"]] = Field(
+    formats: list[Literal["prometheus", "operator", "mimir", "vmalert", "sloth"]] = Field(
         default_factory=lambda: ["prometheus"], description="Rule formats `generate` writes (and keeps): prometheus "
-        "is always written; add operator, mimir and/or sloth (Sloth's recording-rule names).")
+        "is always written; add operator, mimir, vmalert (rates written for MetricsQL) and/or sloth (Sloth's "
+        "recording-rule names).")
     links: Links = Field(default_factory=Links, description="Where alert links point.")
     naming: Naming = Field(default_factory=Naming, description="Label and naming conventions.")
     preset: Text | None = Field(default=None, description="The preset `slokit init` started from (reserved for "

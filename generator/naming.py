@@ -232,6 +232,11 @@ def mimir_rules_path(service: str) -> str:
     return f"alerts/{service}.mimir.yaml"
 
 
+def vmalert_rules_path(service: str) -> str:
+    """VictoriaMetrics vmalert rule file, rates written for MetricsQL (`generate --format vmalert`)."""
+    return f"alerts/{service}.vmalert.yaml"
+
+
 def mimir_namespace(service: str) -> str:
     return f"slokit-{service}"
 

@@ -7,6 +7,8 @@ The same groups come in three formats (`slokit generate --format`):
   PrometheusRule object (monitoring.coreos.com/v1) with the groups as spec;
 - mimir: alerts/<service>.mimir.yaml, a Grafana Mimir / Cortex ruler file with
   one namespace per service, as `mimirtool rules load` reads it;
+- vmalert: alerts/<service>.vmalert.yaml, for VictoriaMetrics' vmalert: the
+  same groups with rates written for MetricsQL (render/vmalert_rules.py);
 - sloth: alerts/<service>.sloth.rules.yaml, Sloth's recording-rule names and
   labels as aliases of slokit's series (load it beside the plain rules), for
   dashboards built on Sloth.
@@ -20,7 +22,7 @@ from slokit import naming as N
 from slokit.plan import AlertingRule, ProjectPlan, RecordingRule, RuleGroup, ServicePlan
 from slokit.render.common import dump_yaml, yaml_header
 
-FORMATS = ("prometheus", "operator", "mimir", "sloth")
+FORMATS = ("prometheus", "operator", "mimir", "vmalert", "sloth")
 
 
 def rule_dict(rule: RecordingRule | AlertingRule) -> dict[str, Any]:
@@ -95,7 +97,9 @@ def render_sloth(plan: ProjectPlan) -> dict[str, str]:
 
 def format_renderers(formats: tuple[str, ...]) -> list[Callable[[ProjectPlan], dict[str, str]]]:
     """Renderers of the extra formats asked for; the plain rule files are always written (tests read them)."""
-    extra = {"operator": render_operator, "mimir": render_mimir, "sloth": render_sloth}
+    from slokit.render.vmalert_rules import render_vmalert  # it reuses rule_dict from here
+
+    extra = {"operator": render_operator, "mimir": render_mimir, "vmalert": render_vmalert, "sloth": render_sloth}
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown rule formats: {sorted(unknown)}")

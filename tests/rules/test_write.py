@@ -185,7 +185,7 @@ def golden_outputs(tmp_path: Path) -> dict[str, str]:
     os.chdir(tmp_path)
     try:
         outputs = build_outputs(load_project([Path("specs/small-family.yaml")], Path("specs/catalog.yaml")),
-                                ("operator", "mimir"))
+                                ("operator", "mimir", "vmalert"))
     finally:
         os.chdir(cwd)
     assert files
@@ -194,7 +194,7 @@ def golden_outputs(tmp_path: Path) -> dict[str, str]:
 
 
 def test_golden_files(tmp_path):
-    """Rules in three formats, rule tests and runbook of a small family on a frozen catalog.
+    """Rules in four formats, rule tests and runbook of a small family on a frozen catalog.
 
     Refresh after an intended change with `SLOKIT_UPDATE_GOLDEN=1 pytest tests/rules/test_write.py` and
     review the diff.

@@ -9,7 +9,8 @@ durations, template functions) to the synthetic input series, without reading
 the PromQL text. promtool then checks the rules against this independent
 model, so a wrong expression and a wrong model both fail the tests.
 
-Semantics follow Prometheus 2.x (closed range selectors [t - w, t]).
+Range selectors follow Prometheus 2.x (closed, [t - w, t]) or 3.x (left-open,
+(t - w, t]), chosen with `Semantics` (see `semantics_of_promtool`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import math
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Callable, Iterable
 
 from slokit import naming as N
@@ -32,6 +34,77 @@ GroupKey = tuple[str, ...]
 
 class AmbiguousComparison(Exception):
     """A compared value sits within float noise of its threshold: the outcome could differ in Prometheus."""
+
+
+# --------------------------------------------------------------------------
+# Which Prometheus
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """The Prometheus major version whose evaluation the model follows.
+
+    Prometheus 3 made range selectors left-open: a sample exactly at t - w is no
+    longer in `x[w]` at t (count_over_time, avg_over_time and rate see one sample
+    fewer when samples sit on the boundary, as they do in promtool's grid). It also
+    stores classic-histogram `le` (and summary `quantile`) values of scraped series
+    as floats: `le="1"` becomes `le="1.0"`.
+    """
+
+    major: int = 2
+
+    def __post_init__(self) -> None:
+        if self.major not in (2, 3):
+            raise ValueError(f"Prometheus {self.major} is not modelled (2 and 3 are)")
+
+    @property
+    def left_open(self) -> bool:
+        return self.major >= 3
+
+    def first_in_range(self, times: list[int], start: int) -> int:
+        """Index of the first sample inside a range that starts at `start`."""
+        return bisect_right(times, start) if self.left_open else bisect_left(times, start)
+
+    def le(self, bound: str) -> str:
+        """An `le` value as this Prometheus stores it from a scrape."""
+        return normalised_float(bound) if self.major >= 3 else bound
+
+
+PROMETHEUS_2 = Semantics(2)
+PROMETHEUS_3 = Semantics(3)
+
+
+def normalised_float(text: str) -> str:
+    """Prometheus 3's spelling of a float label value: Go's FormatFloat(v, 'g', -1, 64), `.0` added when it
+    has neither a point nor an exponent ("1" -> "1.0", "0.25" stays, "1000000" -> "1e+06")."""
+    v = float(text)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "+Inf" if v > 0 else "-Inf"
+    if v == 0:
+        return "0.0"
+    sign, digits, exponent = Decimal(repr(abs(v))).normalize().as_tuple()
+    sig = "".join(map(str, digits))
+    exp = len(sig) + exponent - 1         # decimal exponent of the leading digit
+    neg = "-" if v < 0 else ""
+    if exp < -4 or exp >= 6:             # Go's shortest %g switches to %e here
+        mantissa = sig[0] + ("." + sig[1:] if len(sig) > 1 else "")
+        return f"{neg}{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
+    if exp >= 0:
+        whole, frac = (sig + "0" * (exp + 1))[:exp + 1], sig[exp + 1:]
+    else:
+        whole, frac = "0", "0" * (-exp - 1) + sig
+    return f"{neg}{whole}.{frac}" if frac else f"{neg}{whole}.0"
+
+
+def semantics_of_promtool(version_output: str) -> Semantics:
+    """The semantics of the promtool that printed `version_output` (`promtool --version`)."""
+    match = re.search(r"version\s+v?(\d+)\.", version_output)
+    if match is None:
+        raise ValueError(f"cannot read a version from {version_output.strip()[:80]!r}")
+    return Semantics(3 if int(match.group(1)) >= 3 else 2)
 
 
 # --------------------------------------------------------------------------
@@ -183,14 +256,14 @@ class Points:
         pairs = [(i * step, v) for i, v in enumerate(series.values) if v is not None]
         return Points([t for t, _ in pairs], [v for _, v in pairs])
 
-    def window(self, start: int, end: int) -> tuple[int, int]:
-        """Index range of samples with start <= t <= end (closed range, as Prometheus 2)."""
-        return bisect_left(self.times, start), bisect_right(self.times, end)
+    def window(self, start: int, end: int, semantics: Semantics = PROMETHEUS_2) -> tuple[int, int]:
+        """Index range of the samples in the range from start to end ([start, end] or (start, end])."""
+        return semantics.first_in_range(self.times, start), bisect_right(self.times, end)
 
 
-def counter_rate(points: Points, t: int, range_s: int) -> float | None:
+def counter_rate(points: Points, t: int, range_s: int, semantics: Semantics = PROMETHEUS_2) -> float | None:
     """rate(x[range]) at t: Prometheus' extrapolatedRate for a counter without resets."""
-    lo, hi = points.window(t - range_s, t)
+    lo, hi = points.window(t - range_s, t, semantics)
     if hi - lo < 2:
         return None
     first_t, first_v = points.times[lo], points.values[lo]
@@ -420,8 +493,10 @@ class ServiceModel:
     """
 
     def __init__(self, service: ServicePlan, series: list[Series], step: int, eval_step: int,
-                 events_selectors: dict[str, Sel], total_selectors: dict[str, Sel]):
+                 events_selectors: dict[str, Sel], total_selectors: dict[str, Sel],
+                 semantics: Semantics = PROMETHEUS_2):
         self.service = service
+        self.semantics = semantics
         self.step = step
         self.eval_step = eval_step
         points = [(s, Points.of(s, step)) for s in series]
@@ -474,7 +549,7 @@ class ServiceModel:
         for s, p in sources:
             cache_key = (id(p), range_s)
             if cache_key not in self._rates:
-                self._rates[cache_key] = counter_rate(p, t, range_s)
+                self._rates[cache_key] = counter_rate(p, t, range_s, self.semantics)
             r = self._rates[cache_key]
             if r is None:
                 continue
@@ -488,7 +563,7 @@ class ServiceModel:
         """avg_over_time(record[range]) at t, over the samples the rules recorded."""
         out = {}
         for key, h in self.history.get((record, name), {}).items():
-            lo, hi = bisect_left(h.times, t - range_s), bisect_right(h.times, t)
+            lo, hi = self.semantics.first_in_range(h.times, t - range_s), bisect_right(h.times, t)
             if hi > lo:
                 # Exact (as Prometheus) where a test reads the value; a running sum elsewhere, where
                 # only threshold comparisons need it (their ambiguity guard covers float noise).
