@@ -1,12 +1,14 @@
 """The otel-genai preset against a real, published instrumentation library.
 
 A local fake OpenAI-compatible server (support/fake_openai.py) answers chat
-completions, plain and streamed, with usage tokens, and fails one model with
-HTTP 500. A separate process (support/genai_client.py) calls it through the
-`openai` client instrumented by the official OpenTelemetry OpenAI
-instrumentation (opentelemetry-instrumentation-openai-v2) and exports the
-metrics with the OpenTelemetry Prometheus exporter on 127.0.0.1. A real
-Prometheus scrapes it every second and evaluates the rules slokit generates
+completions, plain and streamed, with usage tokens, fails one model with
+HTTP 500, and answers embeddings. Separate processes (support/genai_client.py)
+call it through the `openai` client instrumented by the official
+OpenTelemetry OpenAI instrumentation (opentelemetry-instrumentation-openai-v2)
+and export the metrics with the OpenTelemetry Prometheus exporter on
+127.0.0.1: one sends chat completions, one embeddings (in one process the
+two paths corrupt each other's labels, see EMBEDDING_MODEL). A real
+Prometheus scrapes them every second and evaluates the rules slokit generates
 for docs/examples/presets/otel-genai (SLOs written on the preset only).
 
 It shows, with the versions installed (see pyproject.toml's test extras):
@@ -49,6 +51,16 @@ from support.wait import wait_until
 EXAMPLE = REPO_ROOT / "docs" / "examples" / "presets" / "otel-genai"
 CLIENT = Path(__file__).resolve().parents[1] / "support" / "genai_client.py"
 JOB = "genai-client"
+EMBEDDINGS_JOB = "genai-embeddings"
+JOBS = f'job=~"{JOB}|{EMBEDDINGS_JOB}"'
+EMBEDDING_MODEL = "text-embedding-3-small"
+# Why embeddings run in a process of their own: with openai-v2 2.4b0 the chat path records
+# through util-genai (scope opentelemetry.util.genai.handler, gen_ai.provider.name) and the
+# embeddings path through the instrumentation's own instruments (scope
+# opentelemetry.instrumentation.openai_v2, gen_ai.system). When both reach one OpenTelemetry
+# Prometheus exporter (0.66b2), it merges the two scopes' points into one family and writes
+# label values under the wrong label names (seen here: gen_ai_operation_name="<model>",
+# error_type="embeddings"). docs/catalog.md warns about it.
 MODELS = ("gpt-4o-mini", "gpt-4.1-nano")
 FAILING_MODEL = "overloaded-model"
 PROMPT_WORD = "hello"  # a word of the client's prompt: it must never reach a label
@@ -59,20 +71,20 @@ PROMPT_WORD = "hello"  # a word of the client's prompt: it must never reach a la
 NOT_ATTRIBUTES = {"job", "instance", "le", "otel_scope_name", "otel_scope_version", "otel_scope_schema_url"}
 
 # What opentelemetry-instrumentation-openai-v2 2.4b0 (with opentelemetry-util-genai
-# 1.1b0 and openai 3.x) records for chat completions, and what of the preset it
-# does not: the server metrics come from GenAI servers; the streaming chunk
-# timings are defined by util-genai but not recorded by this instrumentation;
-# gen_ai.system is the pre-1.37 provider attribute (this library sends
-# gen_ai.provider.name); server.address/server.port are recommended by the
-# conventions but absent from this library's metric points.
+# 1.1b0 and openai 3.x) records for chat completions and embeddings, and what of
+# the preset it does not: the server metrics come from GenAI servers; the
+# streaming chunk timings are defined by util-genai but not recorded by this
+# instrumentation; server.address/server.port are recommended by the conventions
+# but absent from this library's metric points. Chat sends gen_ai.provider.name,
+# embeddings the pre-1.37 gen_ai.system.
 EMITTED = {"gen_ai_client_operation_duration_seconds", "gen_ai_client_token_usage"}
 NOT_EMITTED_METRICS = {"gen_ai_client_operation_time_to_first_chunk_seconds",
                        "gen_ai_client_operation_time_per_output_chunk_seconds",
                        "gen_ai_server_request_duration_seconds", "gen_ai_server_time_to_first_token_seconds",
                        "gen_ai_server_time_per_output_token_seconds"}
 NOT_EMITTED_LABELS = {
-    "gen_ai_client_operation_duration_seconds": {"gen_ai_system", "server_address", "server_port"},
-    "gen_ai_client_token_usage": {"gen_ai_system", "server_address", "server_port"},
+    "gen_ai_client_operation_duration_seconds": {"server_address", "server_port"},
+    "gen_ai_client_token_usage": {"server_address", "server_port"},
 }
 
 RULES_TIMEOUT = 300
@@ -87,9 +99,8 @@ class Stack:
     work: Path
 
 
-def _client_argv(api: FakeOpenAI, port: int) -> list[str]:
-    return [sys.executable, str(CLIENT), "--base-url", api.base_url, "--metrics-port", str(port),
-            "--models", ",".join(MODELS), "--failing-model", FAILING_MODEL]
+def _client_argv(api: FakeOpenAI, port: int, *calls: str) -> list[str]:
+    return [sys.executable, str(CLIENT), "--base-url", api.base_url, "--metrics-port", str(port), *calls]
 
 
 @pytest.fixture(scope="module")
@@ -99,30 +110,41 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     rules = sorted((out / "alerts").glob("*.rules.yaml"))
     assert len(rules) == 1, rules
     with FakeOpenAI(failing_models=frozenset({FAILING_MODEL})) as api:
-        port = free_port()
-        client = ManagedProcess("genai-client", _client_argv(api, port), work / "client.log", env=clean_env())
-        client.start()
+        chat_port, embeddings_port = free_port(), free_port()
+        clients = [
+            ManagedProcess(JOB, _client_argv(api, chat_port, "--models", ",".join(MODELS), "--failing-model",
+                                             FAILING_MODEL), work / "chat-client.log", env=clean_env()),
+            ManagedProcess(EMBEDDINGS_JOB, _client_argv(api, embeddings_port, "--embedding-model", EMBEDDING_MODEL),
+                           work / "embeddings-client.log", env=clean_env()),
+        ]
         try:
-            client.wait_ready(http_ok(f"http://127.0.0.1:{port}/metrics"), timeout=120)
-            config = prometheus_config({JOB: [f"127.0.0.1:{port}"]}, rule_files=rules, interval="1s")
+            for client, port in zip(clients, (chat_port, embeddings_port)):
+                client.start()
+                client.wait_ready(http_ok(f"http://127.0.0.1:{port}/metrics"), timeout=120)
+            config = prometheus_config({JOB: [f"127.0.0.1:{chat_port}"],
+                                        EMBEDDINGS_JOB: [f"127.0.0.1:{embeddings_port}"]},
+                                       rule_files=rules, interval="1s")
             with PrometheusServer(config, work / "prometheus") as prom:
-                wait_for_traffic(prom, client)
+                wait_for_traffic(prom, clients)
                 yield Stack(prom, out, api, work)
         finally:
-            client.stop()
+            for client in clients:
+                client.stop()
 
 
-def wait_for_traffic(prom: PrometheusServer, client: ManagedProcess) -> None:
-    """Until Prometheus has stored successes of every model, the failing model's
-    errors, and both token types."""
+def wait_for_traffic(prom: PrometheusServer, clients: list[ManagedProcess]) -> None:
+    """Until Prometheus has stored successes of every chat model, the failing
+    model's errors, both token types, and embeddings."""
     def ready() -> bool:
-        assert client.running(), f"the instrumented client exited:\n{client.log_tail()}"
+        for client in clients:
+            assert client.running(), f"{client.name} exited:\n{client.log_tail()}"
         q = prom.client.query
         models = {s["metric"].get("gen_ai_request_model")
                   for s in q(f'gen_ai_client_operation_duration_seconds_count{{job="{JOB}", error_type=""}}')}
         errors = q(f'gen_ai_client_operation_duration_seconds_count{{job="{JOB}", error_type!=""}}')
         tokens = {s["metric"].get("gen_ai_token_type") for s in q(f'gen_ai_client_token_usage_count{{job="{JOB}"}}')}
-        return set(MODELS) <= models and bool(errors) and tokens == {"input", "output"}
+        embeddings = q(f'gen_ai_client_token_usage_count{{job="{EMBEDDINGS_JOB}"}}')
+        return set(MODELS) <= models and bool(errors) and tokens == {"input", "output"} and bool(embeddings)
     wait_until(ready, TRAFFIC_TIMEOUT, interval=1.0, what="the instrumented client's metrics in Prometheus")
 
 
@@ -139,7 +161,7 @@ def family_of(name: str) -> str:
 
 def test_the_library_emits_exactly_preset_names_labels_values_and_buckets(stack: Stack):
     preset, _ = load_preset("otel-genai")
-    emitted = series(stack.prometheus, f'{{__name__=~"gen_ai_.+", job="{JOB}"}}')
+    emitted = series(stack.prometheus, f'{{__name__=~"gen_ai_.+", {JOBS}}}')
     labels: dict[str, set[str]] = {}
     values: dict[str, set[str]] = {}
     buckets: dict[str, set[str]] = {}
@@ -167,10 +189,12 @@ def test_the_library_emits_exactly_preset_names_labels_values_and_buckets(stack:
         declared = preset.labels[label].values
         if declared:
             assert seen <= set(declared), f"{label}: {sorted(seen - set(declared))} not declared in the preset"
-    assert values["gen_ai_operation_name"] == {"chat"}
-    assert values["gen_ai_provider_name"] == {"openai"}
-    assert values["gen_ai_request_model"] == set(MODELS) | {FAILING_MODEL}
-    assert values["gen_ai_response_model"] == set(MODELS)  # the failing call has no response
+    assert values["gen_ai_operation_name"] == {"chat", "embeddings"}
+    assert values["gen_ai_provider_name"] == {"openai"} and values["gen_ai_system"] == {"openai"}
+    assert values["gen_ai_request_model"] == set(MODELS) | {FAILING_MODEL, EMBEDDING_MODEL}
+    assert values["gen_ai_response_model"] == set(MODELS) | {EMBEDDING_MODEL}  # the failing call has none
+    by_job = {(s["job"], s.get("gen_ai_operation_name")) for s in emitted}
+    assert by_job == {(JOB, "chat"), (EMBEDDINGS_JOB, "embeddings")}
     assert len(values["error_type"]) == 1 and "InternalServerError" in next(iter(values["error_type"]))
     # No prompt text in any label (the instrumentation captures no content by default).
     assert not [s for s in emitted if any(PROMPT_WORD in v for v in s.values())]
@@ -184,7 +208,7 @@ def _le(bound: float) -> str:
 def test_discover_finds_the_preset_names_types_and_buckets(stack: Stack):
     preset, _ = load_preset("otel-genai")
     result = subprocess.run([*slokit_argv(), "catalog", "discover", "--prometheus", stack.prometheus.url,
-                             "--match", f'{{job="{JOB}", __name__=~"gen_ai_.+"}}'],
+                             "--match", f'{{{JOBS}, __name__=~"gen_ai_.+"}}'],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     (stack.work / "discovered.yaml").write_text(result.stdout)
@@ -196,6 +220,7 @@ def test_discover_finds_the_preset_names_types_and_buckets(stack: Stack):
         assert found["buckets"] == entry.buckets, name
         assert set(found["labels"]) - NOT_ATTRIBUTES <= set(entry.labels), name
     assert snippet["labels"]["gen_ai_token_type"]["values"] == ["input", "output"]
+    assert snippet["labels"]["gen_ai_operation_name"]["values"] == ["chat", "embeddings"]
 
 
 def test_every_recording_rule_and_dashboard_query_returns_data(stack: Stack):

@@ -1,8 +1,10 @@
 """A local stand-in for the OpenAI chat completions API on 127.0.0.1.
 
 Implements only what the `openai` client calls for `chat.completions.create`
-(OpenAI API reference, "Chat > Create chat completion" and "The chat
-completion chunk object"): POST /v1/chat/completions, answered as one JSON
+and `embeddings.create` (OpenAI API reference, "Chat > Create chat
+completion", "The chat completion chunk object", "Embeddings > Create
+embeddings"): POST /v1/embeddings (a constant vector per input), and
+POST /v1/chat/completions, answered as one JSON
 body or, with `"stream": true`, as server-sent events ending in
 `data: [DONE]`, with a final usage chunk when `stream_options.include_usage`
 is set. Usage tokens are counted from the request (words in, a fixed reply
@@ -37,6 +39,8 @@ class _Handler(BaseHTTPRequestHandler):
             request = json.loads(self.rfile.read(length) or b"{}")
         except json.JSONDecodeError:
             return self._json(400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
+        if self.path.rstrip("/") == "/v1/embeddings":
+            return self._embeddings(request)
         if self.path.rstrip("/") != "/v1/chat/completions":
             return self._json(404, {"error": {"message": f"no route {self.path}", "type": "invalid_request_error"}})
         model = str(request.get("model", ""))
@@ -55,6 +59,16 @@ class _Handler(BaseHTTPRequestHandler):
                          "choices": [{"index": 0, "finish_reason": "stop",
                                       "message": {"role": "assistant", "content": "".join(REPLY)}}],
                          "usage": usage})
+
+    def _embeddings(self, request: dict[str, Any]) -> None:
+        inputs = request.get("input", [])
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+        dimensions = int(request.get("dimensions") or 8)
+        tokens = sum(len(str(text).split()) for text in inputs)
+        self._json(200, {"object": "list", "model": str(request.get("model", "")),
+                         "data": [{"object": "embedding", "index": i, "embedding": [0.125] * dimensions}
+                                  for i in range(len(inputs))],
+                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
 
     def _json(self, status: int, body: dict[str, Any]) -> None:
         raw = json.dumps(body).encode()
