@@ -63,4 +63,80 @@ def dump_yaml(data: Any, sort_keys: bool = False) -> str:
 
 
 def dump_json(data: Any) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    """`json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)` and a newline, byte for byte, faster.
+
+    With `indent` the standard library runs its pure-Python encoder, a chain of
+    generators per value; dashboards are most of the JSON slokit writes. This
+    builds the same text with one recursive function and the C string encoder.
+    Anything but str/int/float/bool/None values in dicts with str keys and
+    lists goes to the standard library, which then decides (or raises).
+    """
+    out: list[str] = []
+    try:
+        if type(data) is dict or type(data) is list:
+            _write_json(data, out.append, "\n")
+        else:
+            out.append(_json_string(data) if type(data) is str else _json_scalar(data))
+    except (_Unusual, TypeError):
+        return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return "".join(out) + "\n"
+
+
+_json_string = json.encoder.encode_basestring  # the C one, as json uses it with ensure_ascii=False
+_INFINITIES = {float("inf"): "Infinity", float("-inf"): "-Infinity"}
+
+
+class _Unusual(Exception):
+    """A value the fast path leaves to the standard library."""
+
+
+def _json_scalar(v: Any) -> str:
+    t = type(v)
+    if t is int:
+        return int.__repr__(v)
+    if t is bool:
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if t is float:
+        return "NaN" if v != v else _INFINITIES.get(v) or float.__repr__(v)
+    raise _Unusual
+
+
+def _write_json(o: Any, append: Any, nl: str) -> None:
+    """A dict or list at the indentation `nl` (a newline and spaces), as json.dumps(indent=2) lays it out."""
+    inner = nl + "  "
+    enc = _json_string
+    if type(o) is dict:
+        if not o:
+            append("{}")
+            return
+        sep = "{" + inner
+        for k in sorted(o):
+            v = o[k]
+            tv = type(v)
+            if tv is str:
+                append(sep + enc(k) + ": " + enc(v))
+            elif tv is dict or tv is list:
+                append(sep + enc(k) + ": ")
+                _write_json(v, append, inner)
+            else:
+                append(sep + enc(k) + ": " + _json_scalar(v))
+            sep = "," + inner
+        append(nl + "}")
+        return
+    if not o:
+        append("[]")
+        return
+    sep = "[" + inner
+    for v in o:
+        tv = type(v)
+        if tv is str:
+            append(sep + enc(v))
+        elif tv is dict or tv is list:
+            append(sep)
+            _write_json(v, append, inner)
+        else:
+            append(sep + _json_scalar(v))
+        sep = "," + inner
+    append(nl + "]")

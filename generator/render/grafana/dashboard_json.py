@@ -32,6 +32,7 @@ import grafanalib.core as G
 from grafanalib._gen import DashboardEncoder
 
 from slokit import naming
+from slokit.render.common import dump_json
 
 SCHEMA_VERSION = 41
 GRID_WIDTH = 24
@@ -636,4 +637,4 @@ def to_json(dashboard: Dashboard) -> dict[str, Any]:
 
 
 def render_dashboard(dashboard: Dashboard) -> str:
-    return json.dumps(to_json(dashboard), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dump_json(to_json(dashboard))
