@@ -88,11 +88,11 @@ def inputs(paths: tuple[Path, ...], catalog: Path | None):
 
 def load(paths: tuple[Path, ...], catalog: Path | None, report_format: str = "text", max_errors: int = 100):
     """Load the project; print problems and exit 1 on errors (or on warnings with --strict)."""
-    from slokit.project import load_project
+    from slokit.pipeline import load_and_check
 
     found = inputs(paths, catalog)
     try:
-        project = load_project(list(found.paths), found.catalog, found.settings)
+        project = load_and_check(list(found.paths), found.catalog, found.settings)
     except SlokitError as exc:
         report(exc, report_format, max_errors)
     if project.warnings and emit(project.warnings, report_format, max_errors):

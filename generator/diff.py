@@ -24,7 +24,8 @@ from pathlib import Path
 from slokit.errors import Diagnostic, SlokitError
 from slokit.explain import ERROR_RATES, human_duration, outage_seconds
 from slokit.plan import AlertingRule, BudgetPlan, ProjectPlan, SLOPlan, build_plan, total_rate_query
-from slokit.project import CATALOG_FILE, Project, load_project
+from slokit.pipeline import load_and_check
+from slokit.project import CATALOG_FILE, Project
 from slokit.promql import number
 
 DEFAULT_BRANCHES = ("origin/HEAD", "origin/main", "origin/master", "main", "master")
@@ -304,7 +305,7 @@ def diff_project(path: Path, base: str | None, catalog: Path | None = None,
     ref = base or default_base(root)
     rel = path.resolve().relative_to(root.resolve()).as_posix()
     catalog_rel = catalog.resolve().relative_to(root.resolve()).as_posix() if catalog else None
-    head_project = load_project([path], catalog)
+    head_project = load_and_check([path], catalog)
     head_plan = build_plan(head_project)
     head_outputs = build_outputs(head_project, rule_formats)
     with tempfile.TemporaryDirectory(prefix="slokit-diff-") as tmp:
@@ -318,7 +319,7 @@ def diff_project(path: Path, base: str | None, catalog: Path | None = None,
         if not existed or not has_catalog:
             return compare(None, head_plan, ref, compare_files({}, head_outputs), prometheus)
         try:
-            base_project = load_project([spec_dir], base_catalog if base_catalog and base_catalog.is_file()
+            base_project = load_and_check([spec_dir], base_catalog if base_catalog and base_catalog.is_file()
                                         else None)
         except SlokitError as exc:
             raise SlokitError([Diagnostic(d.path, d.line, d.column, f"at {ref}: {d.message}", d.hint, d.code)

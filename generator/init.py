@@ -276,13 +276,13 @@ def _generate(directory: Path) -> None:
     from slokit.config import CONFIG_FILE, load_config
     from slokit.errors import SlokitError
     from slokit.pipeline import build_outputs
-    from slokit.project import load_project
+    from slokit.pipeline import load_and_check
     from slokit.transaction import TransactionError
     from slokit.write import write_outputs
 
     try:
         settings = load_config(directory / CONFIG_FILE)
-        project = load_project(list(settings.specs), settings.catalog, settings)
+        project = load_and_check(list(settings.specs), settings.catalog, settings)
     except SlokitError as exc:
         for diag in exc.diagnostics:
             click.echo(diag.format(), err=True)

@@ -8,11 +8,36 @@ from typing import TYPE_CHECKING, Callable
 from slokit.plan import ProjectPlan, build_plan
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from slokit.cache import Cache
+    from slokit.config import Settings
     from slokit.project import Project
     from slokit.render.runbooks import RunbookInputs
 
 Renderer = Callable[[ProjectPlan], dict[str, str]]
+
+
+def load_and_check(paths: "list[Path]", catalog: "Path | None" = None, settings: "Settings | None" = None) -> "Project":
+    """`project.load_project`, then the checks that need the plan (every output name, UID, group used once).
+
+    Raise SlokitError with the collisions and the project's warnings, as load_project raises its problems.
+    """
+    from dataclasses import replace
+
+    from slokit import project as P
+    from slokit.collisions import check_collisions
+    from slokit.config import NO_SETTINGS
+    from slokit.errors import SlokitError
+
+    project = P.load_project(paths, catalog, settings if settings is not None else NO_SETTINGS)
+    found = sorted(set(check_collisions(project)))
+    if not found:
+        return project
+    diags = sorted([*project.warnings, *found])
+    if any(d.is_error for d in diags):
+        raise SlokitError(diags)
+    return replace(project, warnings=tuple(diags))
 
 
 def renderers(runbook_inputs: "RunbookInputs | None" = None, cache: "Cache | None" = None) -> list[Renderer]:

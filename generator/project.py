@@ -188,7 +188,11 @@ def to_model(source: Source, model: type[M]) -> tuple[M | None, list[Diagnostic]
 
 
 def load_project(paths: list[Path], catalog: Path | None = None, settings: Settings = NO_SETTINGS) -> Project:
-    """Load and validate everything; raise SlokitError with every problem found."""
+    """Load and validate everything; raise SlokitError with every problem found.
+
+    Name collisions need the plan, so they are checked a stage later: commands load through
+    `pipeline.load_and_check`, which runs this and then that check.
+    """
     from slokit.validate import validate_project
 
     diags: list[Diagnostic] = []
@@ -244,11 +248,6 @@ def load_project(paths: list[Path], catalog: Path | None = None, settings: Setti
         # Salvaged files are checked too, for their other mistakes; they never reach generation (errors exist).
         diags += validate_project(replace(project, services=tuple(
             sorted(services + salvaged, key=lambda s: (s.spec.service, s.source.path)))))
-        if not any(d.is_error for d in diags) and not omitted:
-            from slokit.collisions import check_collisions
-
-            # Names come out of planning; only a valid project can be planned.
-            diags += sorted(set(check_collisions(project)))
     if omitted or any(d.is_error for d in diags):
         raise SlokitError(diags, omitted)
     return replace(project, warnings=tuple(sorted(diags)))

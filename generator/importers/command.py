@@ -37,7 +37,7 @@ def run_import(tool: str, files: tuple[Path, ...], out_dir: Path,
     from slokit.importers.build import build_files
     from slokit.importers.output import write_import
     from slokit.load import read_documents
-    from slokit.project import load_project
+    from slokit.pipeline import load_and_check
 
     documents = []
     try:
@@ -60,7 +60,7 @@ def run_import(tool: str, files: tuple[Path, ...], out_dir: Path,
     click.echo(f"imported {len(services)} service{'s' if len(services) != 1 else ''}, {n_slos} SLO"
                f"{'s' if n_slos != 1 else ''}, {n_warn} warning{'s' if n_warn != 1 else ''}")
     try:
-        load_project([out_dir])
+        load_and_check([out_dir])
     except SlokitError as exc:
         click.echo("the imported files do not validate yet; fix these and run `slokit validate`:", err=True)
         _fail(exc)
