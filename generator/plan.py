@@ -41,7 +41,15 @@ from slokit.promql import (
     parse_selectors,
     sum_rate,
 )
-from slokit.windows import BASE_WINDOW, BurnTier, format_duration, resolve_tiers, uses_raw_counters
+from slokit.windows import (
+    BASE_WINDOW,
+    COARSE_STEP,
+    BurnTier,
+    format_duration,
+    resolve_tiers,
+    uses_coarse_average,
+    uses_raw_counters,
+)
 
 if TYPE_CHECKING:
     from slokit.project import Project
@@ -226,6 +234,8 @@ class SLOPlan:
     recorded_labels: Labels = ()  # the SLO's `labels` when also written on its recorded series
     sloth_group: RuleGroup | None = None  # Sloth-named aliases of its series (`generate --format sloth`)
     exhausted_alert: bool = False  # SLOErrorBudgetExhausted is generated (`alerting.budget_exhausted`)
+    # Windows averaged from the base rate sampled every 5m (the SLO window when no alert reads it), not every one.
+    coarse_windows: tuple[str, ...] = ()
 
     @property
     def objective_ratio(self) -> Decimal:
@@ -478,13 +488,25 @@ def _raw_window_rules(ids: Identity, sli: SLIPlan, window: str,
             RecordingRule(N.slo_bad_rate(window), bad, ids.recorded)]
 
 
-def _derived_window_rules(slo: Identity, window: str) -> list[RecordingRule]:
-    """bad and total event rates over a long window, averaged from the base rates."""
+def _derived_window_rules(slo: Identity, window: str, coarse: bool = False) -> list[RecordingRule]:
+    """bad and total event rates over a long window, averaged from the base rates.
+
+    `coarse` (the SLO window): the base rates sampled every 5m by a subquery,
+    which tile the window as well as every sample does, at a fifth of the
+    reads. Until a step boundary has passed since the rates were first
+    recorded (a fresh deployment) the subquery is empty: the base rate itself
+    stands in.
+    """
     base = format_duration(BASE_WINDOW)
-    return [RecordingRule(N.slo_total_rate(window), f"avg_over_time({slo.series(N.slo_total_rate(base))}[{window}])",
-                          slo.recorded),
-            RecordingRule(N.slo_bad_rate(window), f"avg_over_time({slo.series(N.slo_bad_rate(base))}[{window}])",
-                          slo.recorded)]
+    rules = []
+    for kind in (N.slo_total_rate, N.slo_bad_rate):
+        source = slo.series(kind(base))
+        if coarse:
+            expr = f"avg_over_time({source}[{window}:{format_duration(COARSE_STEP)}])\nor\n{source}"
+        else:
+            expr = f"avg_over_time({source}[{window}])"
+        rules.append(RecordingRule(kind(window), expr, slo.recorded))
+    return rules
 
 
 def _windows(slo_window_s: int, tiers: tuple[BurnTier, ...]) -> tuple[int, ...]:
@@ -653,14 +675,14 @@ def exhausted_alert_enabled(spec: ServiceSpec, slo: SLO, conventions: Alerting |
 
 
 def _slo_rules(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, windows: tuple[int, ...],
-               group_by: tuple[str, ...], error_budget: Decimal) -> list[RecordingRule]:
+               group_by: tuple[str, ...], error_budget: Decimal, coarse: tuple[int, ...] = ()) -> list[RecordingRule]:
     rules: list[RecordingRule] = []
     for w in windows:
         text = format_duration(w)
         if uses_raw_counters(w):
             rules += _raw_window_rules(ids, sli, text, group_by)
         else:
-            rules += _derived_window_rules(ids, text)
+            rules += _derived_window_rules(ids, text, w in coarse)
     budget = number(error_budget)
     for w in windows:
         text = format_duration(w)
@@ -762,13 +784,16 @@ def plan_slo(ctx: _Context, slo: SLO, index: int = 0) -> SLOPlan:
     windows = _windows(window_s, burn_tiers)
     min_per_hour = _min_events(spec, slo)
     rules: list[RecordingRule | AlertingRule] = []
-    rules += _slo_rules(ctx, slo, ids, sli, windows, group_by, error_budget)
+    alert_windows = {w for t in burn_tiers for w in (t.long_s, t.short_s)}
+    coarse = tuple(w for w in windows if uses_coarse_average(w, window_s, alert_windows))
+    rules += _slo_rules(ctx, slo, ids, sli, windows, group_by, error_budget, coarse)
     exhausted = exhausted_alert_enabled(spec, slo, conventions) and (page.enabled or ticket.enabled)
     rules += _slo_alerts(ctx, slo, ids, sli, tiers, group_by, min_per_hour, page, ticket, index, exhausted)
     return SLOPlan(
         service=spec.service, name=slo.name, description=slo.description, objective=objective,
         error_budget=error_budget, window=slo.window, window_s=window_s, sli=sli, group_by=group_by,
         windows=tuple(format_duration(w) for w in windows), tiers=tiers, min_events_per_hour=min_per_hour,
+        coarse_windows=tuple(format_duration(w) for w in coarse),
         page=page, ticket=ticket, dashboard_url=ctx.dashboard_url,
         rule_group=RuleGroup(N.slo_group(spec.service, slo.name), tuple(rules)), recorded_labels=ids.extra,
         sloth_group=_sloth_group(ctx, slo, ids, windows, error_budget), exhausted_alert=exhausted,

@@ -25,6 +25,12 @@ BASE_WINDOW = 5 * MINUTE
 # alerts must react within minutes); longer windows are averaged from the
 # recorded base rate, so their cost does not grow with the raw series.
 MAX_RAW_WINDOW = 2 * 3600
+# The SLO window itself (budget left, the SLI over the window), when no alert
+# reads it, averages the recorded base rate sampled every 5m (a subquery with
+# a 5m step: back-to-back 5m windows tile it): 8,640 samples per series for 30d
+# instead of the 43,200 recorded at a 1m interval. It lags by up to this step,
+# which only the budget figures see.
+COARSE_STEP = 5 * MINUTE
 
 
 def format_duration(seconds: int) -> str:
@@ -100,3 +106,9 @@ def resolve_tiers(slo_window_s: int, tiers: list[Tier] | None) -> tuple[BurnTier
 
 def uses_raw_counters(window_s: int) -> bool:
     return window_s <= MAX_RAW_WINDOW
+
+
+def uses_coarse_average(window_s: int, slo_window_s: int, alert_windows_s: set[int]) -> bool:
+    """Whether this window is the SLO window averaged from the hourly-sampled 1h rate."""
+    return window_s == slo_window_s and window_s not in alert_windows_s and window_s >= 2 * COARSE_STEP \
+        and not uses_raw_counters(window_s)

@@ -80,10 +80,24 @@ def test_windows_up_to_2h_read_raw_counters_and_longer_ones_average_the_5m_base(
     rules = {r.record: r.expr for r in slo.rule_group.recording_rules}
     for w in ("5m", "30m", "1h", "2h"):
         assert f"rate(llm_requests_total" in rules[N.slo_total_rate(w)] and f"[{w}]" in rules[N.slo_total_rate(w)]
-    for w in ("6h", "1d", "3d", "30d"):
+    for w in ("6h", "1d", "3d"):
         assert rules[N.slo_total_rate(w)] == (
             f'avg_over_time(slo:total_events:rate5m{{service="support-chatbot", slo="api-success"}}[{w}])')
         assert "llm_requests_total" not in rules[N.slo_bad_rate(w)]
+    # The SLO window, which no alert reads, samples the base rate every 5m (the base rate alone until a 5m
+    # boundary has passed since it was first recorded).
+    base = 'slo:total_events:rate5m{service="support-chatbot", slo="api-success"}'
+    assert rules[N.slo_total_rate("30d")] == f"avg_over_time({base}[30d:5m])\nor\n{base}"
+    assert slo.coarse_windows == ("30d",)
+    assert "llm_requests_total" not in rules[N.slo_bad_rate("30d")]
+
+
+def test_a_slo_window_an_alert_reads_keeps_every_base_sample(tmp_path):
+    from slokit.windows import uses_coarse_average
+
+    assert uses_coarse_average(30 * 86400, 30 * 86400, set())
+    assert not uses_coarse_average(30 * 86400, 30 * 86400, {30 * 86400})
+    assert not uses_coarse_average(3 * 86400, 30 * 86400, set())  # only the SLO window
 
 
 def test_zero_traffic_gives_ratio_zero_not_nan():

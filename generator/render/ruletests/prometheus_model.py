@@ -26,7 +26,7 @@ from slokit import naming as N
 from slokit.model import duration_seconds
 from slokit.plan import BudgetPlan, ServicePlan, SLOPlan
 from slokit.promql import number, parse_selectors
-from slokit.windows import BASE_WINDOW, uses_raw_counters
+from slokit.windows import BASE_WINDOW, COARSE_STEP, uses_raw_counters
 
 Labels = tuple[tuple[str, str], ...]
 GroupKey = tuple[str, ...]
@@ -614,9 +614,34 @@ class ServiceModel:
 
     def _raw_window(self, src: _SLOSource, t: int, ws: int) -> tuple[dict[Labels, float], dict[Labels, float]]:
         """Total and bad event rates of an SLO over a window read from the raw counters."""
-        slo, by = src.plan, src.plan.group_by
-        total = self._sum_rate(src.total, by, t, ws)
-        events = self._sum_rate(src.events, by, t, ws)
+        by = src.plan.group_by
+        return self._bad_of(src, self._sum_rate(src.total, by, t, ws), self._sum_rate(src.events, by, t, ws))
+
+    def _coarse_avg(self, src: _SLOSource, t: int, ws: int) -> tuple[dict[Labels, float], dict[Labels, float]]:
+        """`avg_over_time(base[ws:5m]) or base` of total and bad at t: the base rates at the subquery's steps
+        (multiples of 5m in [t - ws, t], closed as in Prometheus 2), each the one recorded at the last
+        evaluation at or before the step; the current base rate where the subquery has nothing."""
+        base = _duration_label(BASE_WINDOW)
+        step = COARSE_STEP
+        first = -((ws - t) // step) * step  # ceil((t - ws) / step) * step
+        out = []
+        for record in (N.slo_total_rate(base), N.slo_bad_rate(base)):
+            samples: dict[Labels, list[float]] = {}
+            for key, h in self.history.get((record, src.plan.name), {}).items():
+                for tk in range(max(first, 0), t + 1, step):
+                    e = tk - tk % self.eval_step
+                    i = bisect_right(h.times, e) - 1
+                    if i >= 0 and h.times[i] == e:
+                        samples.setdefault(key, []).append(h.values[i])
+            values = {k: avg_over_time(v) for k, v in samples.items()}
+            for key, v in self._base_at(record, src.plan.name, t).items():
+                values.setdefault(key, v)
+            out.append(values)
+        return out[0], out[1]
+
+    def _bad_of(self, src: _SLOSource, total: dict[Labels, float],
+                events: dict[Labels, float]) -> tuple[dict[Labels, float], dict[Labels, float]]:
+        slo = src.plan
         if slo.sli.events == "bad":
             bad = dict(events)
             for key, v in total.items():
@@ -652,6 +677,8 @@ class ServiceModel:
             ws = duration_seconds(w)
             if uses_raw_counters(ws):
                 total, bad = self._raw_window(src, t, ws)
+            elif w in slo.coarse_windows:
+                total, bad = self._coarse_avg(src, t, ws)
             else:
                 total = self._avg(N.slo_total_rate(base), slo.name, t, ws)
                 bad = self._avg(N.slo_bad_rate(base), slo.name, t, ws)
