@@ -105,7 +105,37 @@ def info(text: str, report_format: str = "text") -> None:
     click.echo(text, err=report_format != "text")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The commands of this module, and the front ends that live in modules of their own.
+
+    Those are imported when they are run (or listed by --help), not at every start: a `generate` with nothing
+    changed should not pay for importing `status`, `gate` or `catalog discover`.
+    """
+
+    FRONT_ENDS = {
+        "catalog": "slokit.catalog.command:catalog_group",
+        "diff": "slokit.diff_command:diff_command",
+        "gate": "slokit.ops.gate:gate_command",
+        "import": "slokit.importers.command:import_group",
+        "init": "slokit.init:init_command",
+        "push": "slokit.push.command:push",
+        "report": "slokit.ops.report:report_command",
+        "status": "slokit.ops.status:status_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.FRONT_ENDS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.FRONT_ENDS and name not in self.commands:
+            import importlib
+
+            module, attr = self.FRONT_ENDS[name].split(":")
+            self.add_command(getattr(importlib.import_module(module), attr), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="slokit")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
 def main(strict: bool) -> None:
@@ -500,25 +530,3 @@ def explain(args: tuple[str, ...], spec_paths: tuple[Path, ...], catalog: Path |
     click.echo(text, nl=False)
 
 
-def _register() -> None:
-    # Front ends over the same model and plan live in modules of their own.
-    from slokit.catalog.command import catalog_group
-    from slokit.diff_command import diff_command
-    from slokit.importers.command import import_group
-    from slokit.init import init_command
-    from slokit.ops.status import status_command
-    from slokit.ops.gate import gate_command
-    from slokit.ops.report import report_command
-    from slokit.push.command import push
-
-    main.add_command(catalog_group)
-    main.add_command(import_group)
-    main.add_command(init_command)
-    main.add_command(status_command)
-    main.add_command(gate_command)
-    main.add_command(report_command)
-    main.add_command(diff_command)
-    main.add_command(push)
-
-
-_register()

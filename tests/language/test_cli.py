@@ -26,7 +26,9 @@ CASES = Path(__file__).parent / "corpus" / "cases"
 def commands(group: click.Group = main, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """The argv prefix of every command, groups included, e.g. ('validate',)."""
     found = [prefix]
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):  # front ends are registered lazily: ask the group, not its dict
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             found += commands(command, prefix + (name,))
         else:
