@@ -245,12 +245,14 @@ def schema(kind: str, write_dir: Path | None) -> None:
 @click.option(
     "--format",
     "formats",
-    type=click.Choice(["prometheus", "operator", "mimir", "vmalert", "sloth", "text", "json", "github", "sarif"]),
+    type=click.Choice(["prometheus", "operator", "mimir", "vmalert", "thanos", "sloth", "text", "json", "github",
+                       "sarif"]),
     multiple=True,
     help="Rule file formats (repeatable). prometheus: alerts/<service>.rules.yaml, always written (promtool and "
     "the rule tests read it); operator: also alerts/<service>.prometheusrule.yaml (PrometheusRule objects); "
     "mimir: also alerts/<service>.mimir.yaml (one ruler namespace per service); vmalert: also "
-    "alerts/<service>.vmalert.yaml (for VictoriaMetrics' vmalert: rates written for MetricsQL); sloth: also "
+    "alerts/<service>.vmalert.yaml (for VictoriaMetrics' vmalert: rates written for MetricsQL); thanos: also "
+    "alerts/<service>.thanos.yaml (with partial_response_strategy, for Thanos Ruler); sloth: also "
     "alerts/<service>.sloth.rules.yaml (Sloth's recording-rule names and labels, for Sloth dashboards). "
     "slokit.yaml's `formats` are always added, so a plain `generate` (or --check) keeps them. text, json, github "
     "or sarif choose how problems and stale files are reported, as for `validate`.",

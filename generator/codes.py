@@ -62,6 +62,8 @@ _ALL = (
     Code("SLK218", "name-collision", "two services, SLOs or budgets would produce the same output path, rule group, "
          "dashboard or folder UID, or recorded series"),
     Code("SLK219", "missing-owner", "warning: a service without `owner`, so its alerts carry no `team` label"),
+    Code("SLK228", "ruler-limit", "a rule group or project over the Mimir / Cortex ruler limits in slokit.yaml, or a "
+         "label a Thanos Ruler external label would replace"),
     # Outputs and rule tests
     Code("SLK301", "stale-output", "a generated file differs from what `slokit generate` would write"),
     Code("SLK302", "rule-test-failed", "`promtool test rules` reported a failing rule test"),
@@ -104,5 +106,6 @@ WRONG_METRIC_TYPE = "SLK216"
 TIGHT_OBJECTIVE = "SLK217"
 NAME_COLLISION = "SLK218"
 MISSING_OWNER = "SLK219"
+RULER_LIMIT = "SLK228"
 STALE_OUTPUT = "SLK301"
 RULE_TEST_FAILED = "SLK302"

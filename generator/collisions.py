@@ -51,6 +51,7 @@ def _service_claims(s: ServicePlan, source: Source) -> Iterator[Claim]:
     who = f"service {s.service!r}"
     for path in (N.rules_path(s.service), N.operator_rules_path(s.service), N.mimir_rules_path(s.service),
                  N.vmalert_rules_path(s.service),
+                 N.thanos_rules_path(s.service),
                  N.rule_tests_path(s.service), N.budget_rule_tests_path(s.service), N.service_dashboard_path(s.service),
                  N.runbook_path(s.service)):
         yield Claim("output path", path, who, source, ("service",))

@@ -14,16 +14,16 @@ from slokit import codes as C
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from slokit.errors import SlokitError
 from slokit.load import read_yaml
 from slokit.model import AlertName, LabelName, LabelValue, SeverityValues, Strict, Text, Version
 
 CONFIG_FILE = "slokit.yaml"
-RULE_FORMATS = ("prometheus", "operator", "mimir", "vmalert", "sloth")
+RULE_FORMATS = ("prometheus", "operator", "mimir", "vmalert", "thanos", "sloth")
 _URL = re.compile(r"^https?://[^\s\"'<>`]+$")
 
 
@@ -47,6 +47,36 @@ class Naming(Strict):
         default_factory=dict, description="Labels on every alert, e.g. {env: prod}.")
 
 
+# Grafana Mimir tenant IDs ("About Grafana Mimir tenant IDs", Mimir 2.17): at most 150 of these characters.
+TenantID = Annotated[str, StringConstraints(pattern=r"^[0-9A-Za-z!_.*'()-]{1,150}$")]
+THANOS_STRATEGIES = ("abort", "warn")
+
+
+class MimirRuler(Strict):
+    """The Grafana Mimir / Cortex ruler the `mimir` rule files are loaded into."""
+
+    source_tenants: list[TenantID] = Field(
+        default_factory=list, description="Tenants every rule group queries (a federated rule group, Mimir's "
+        "source_tenants; needs -ruler.tenant-federation.enabled); default none: the group's own tenant.")
+    max_rules_per_rule_group: int = Field(
+        default=0, ge=0, description="The tenant's ruler_max_rules_per_rule_group (Mimir's default is 20, Cortex's 0); "
+        "generate fails when a group is larger. 0: not checked.")
+    max_rule_groups_per_tenant: int = Field(
+        default=0, ge=0, description="The tenant's ruler_max_rule_groups_per_tenant (Mimir's default is 70, Cortex's "
+        "0); generate fails when the project has more groups. 0: not checked.")
+
+
+class ThanosRuler(Strict):
+    """The Thanos Ruler the `thanos` rule files are loaded into."""
+
+    partial_response_strategy: Literal["abort", "warn"] = Field(
+        default="abort", description="Written on every group: abort (Thanos' default, recommended for alerts) fails "
+        "an evaluation when a store answers partially; warn evaluates on what answered.")
+    external_labels: list[LabelName] = Field(
+        default_factory=list, description="Names of the ruler's --label external labels; they replace labels of the "
+        "same name on every series and alert, so none may be a label slokit writes.")
+
+
 class ProjectConfig(Strict):
     """slokit.yaml: the project's directories, output formats, links and conventions."""
 
@@ -55,10 +85,12 @@ class ProjectConfig(Strict):
                               description="Directories (or files) of the SLO specs, relative to slokit.yaml.")
     catalog: Text | None = Field(default=None, description="The metric catalog; default catalog.yaml beside the specs.")
     output: Text = Field(default=".", description="Output root for alerts/, dashboards/, stack/grafana/, docs/runbooks/.")
-    formats: list[Literal["prometheus", "operator", "mimir", "vmalert", "sloth"]] = Field(
+    formats: list[Literal["prometheus", "operator", "mimir", "vmalert", "thanos", "sloth"]] = Field(
         default_factory=lambda: ["prometheus"], description="Rule formats `generate` writes (and keeps): prometheus "
-        "is always written; add operator, mimir, vmalert (rates written for MetricsQL) and/or sloth (Sloth's "
-        "recording-rule names).")
+        "is always written; add operator, mimir, vmalert (rates written for MetricsQL), thanos and/or sloth "
+        "(Sloth's recording-rule names).")
+    mimir: MimirRuler = Field(default_factory=MimirRuler, description="The Mimir / Cortex ruler of the mimir files.")
+    thanos: ThanosRuler = Field(default_factory=ThanosRuler, description="The Thanos Ruler of the thanos files.")
     links: Links = Field(default_factory=Links, description="Where alert links point.")
     naming: Naming = Field(default_factory=Naming, description="Label and naming conventions.")
     preset: Text | None = Field(default=None, description="The preset `slokit init` started from (reserved for "
@@ -79,6 +111,8 @@ class Settings:
     alert_name: str | None = None
     severity_values: SeverityValues | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    mimir: MimirRuler = field(default_factory=MimirRuler)
+    thanos: ThanosRuler = field(default_factory=ThanosRuler)
 
 
     def conventions(self):
@@ -149,6 +183,17 @@ def load_config(path: Path, display: str | None = None) -> Settings:
                                            f"{lookalike_problem(value)}", "alerts are told apart and silenced by "
                                            "their labels: write the value with characters that can be seen and "
                                            "typed, in one script", code=C.BAD_LABEL_VALUE))
+    for i, tenant in enumerate(config.mimir.source_tenants):
+        if tenant in (".", "..", "__mimir_cluster"):
+            diags.append(source.diagnostic(("mimir", "source_tenants", i), f"{tenant!r} is not a valid Mimir tenant ID",
+                                           "Mimir refuses . and .. and keeps __mimir_cluster for itself: name the "
+                                           "tenant as its X-Scope-OrgID says", code=C.BAD_VALUE))
+    for i, name in enumerate(config.thanos.external_labels):
+        if name in RESERVED_ALERT_LABELS or name in config.naming.labels:
+            diags.append(source.diagnostic(("thanos", "external_labels", i), f"external label {name!r} would replace "
+                                           "the label of that name slokit writes on every series and alert",
+                                           "give the ruler's --label another name (e.g. ruler_cluster), or drop it",
+                                           code=C.RESERVED_NAME))
     if diags:
         raise SlokitError(diags)
     return Settings(
@@ -156,6 +201,7 @@ def load_config(path: Path, display: str | None = None) -> Settings:
         formats=tuple(f for f in RULE_FORMATS if f in config.formats and f != "prometheus"),
         runbook_base_url=config.links.runbook_base_url, grafana_url=config.links.grafana_url,
         alert_name=config.naming.alert_name, severity_values=values, labels=dict(config.naming.labels),
+        mimir=config.mimir, thanos=config.thanos,
     )
 
 

@@ -237,6 +237,13 @@ def vmalert_rules_path(service: str) -> str:
     return f"alerts/{service}.vmalert.yaml"
 
 
+def thanos_rules_path(service: str) -> str:
+    """Thanos Ruler rule file: the groups with partial_response_strategy (`generate --format thanos`).
+
+    Not `*.rules.yaml`: a Prometheus `rule_files` glob must not pick it up (Prometheus refuses the field)."""
+    return f"alerts/{service}.thanos.yaml"
+
+
 def mimir_namespace(service: str) -> str:
     return f"slokit-{service}"
 

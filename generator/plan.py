@@ -311,10 +311,19 @@ class ServicePlan:
 
 
 @dataclass(frozen=True)
+class RulerOptions:
+    """What the Mimir / Cortex and Thanos rule files carry besides the groups (from slokit.yaml)."""
+
+    mimir_source_tenants: tuple[str, ...] = ()
+    thanos_partial_response_strategy: str = "abort"
+
+
+@dataclass(frozen=True)
 class ProjectPlan:
     catalog: Catalog
     catalog_source: str
     services: tuple[ServicePlan, ...]
+    rulers: RulerOptions = RulerOptions()
 
     @property
     def sources(self) -> tuple[str, ...]:
@@ -971,5 +980,6 @@ def build_plan(project: "Project") -> ProjectPlan:
     services = tuple(plan_service(s.spec, _source_name(s.source.path, settings), project.catalog, catalog_source,
                                   settings)
                      for s in sorted(project.services, key=lambda s: s.spec.service))
-    return ProjectPlan(project.catalog, catalog_source, services)
+    rulers = RulerOptions(tuple(settings.mimir.source_tenants), settings.thanos.partial_response_strategy)
+    return ProjectPlan(project.catalog, catalog_source, services, rulers)
 

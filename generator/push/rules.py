@@ -86,11 +86,12 @@ class Http:
 
 
 def rule_groups(plan: ProjectPlan) -> dict[str, list[dict[str, Any]]]:
-    """{namespace: [group, ...]} from the same rule files `slokit generate` writes."""
-    texts = prometheus_rules.render(plan)
+    """{namespace: [group, ...]} from the same files `slokit generate --format mimir` writes (with slokit.yaml's
+    mimir.source_tenants on every group when it gives them)."""
+    texts = prometheus_rules.render_mimir(plan)
     out: dict[str, list[dict[str, Any]]] = {}
     for service in plan.services:
-        text = texts.get(N.rules_path(service.service))
+        text = texts.get(N.mimir_rules_path(service.service))
         groups = (yaml.safe_load(text) or {}).get("groups", []) if text else []
         out[N.mimir_namespace(service.service)] = groups
     return out
@@ -136,6 +137,13 @@ def apply(ruler: Http, wanted: dict[str, list[dict[str, Any]]], changes: list[Ch
 
 
 def push_ruler(plan: ProjectPlan, url: str, tenant: str, token: str, dry_run: bool) -> list[Change]:
+    tenants = plan.rulers.mimir_source_tenants
+    if tenants and tenant not in tenants:
+        # A federated group reads only its source tenants, and slokit's long windows read the base rates the
+        # group itself records into the tenant it is loaded into.
+        raise PushError(f"mimir.source_tenants in slokit.yaml ({', '.join(tenants)}) does not list the tenant the "
+                        f"rules are loaded into ({tenant or 'none'}); the SLOs' long windows read the series their "
+                        "own group records there. Add it to source_tenants, or push with --tenant set to one of them")
     ruler = Http(url, "ruler", tenant, token)
     wanted = rule_groups(plan)
     changes = plan_changes(ruler, wanted)

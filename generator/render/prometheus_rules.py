@@ -9,6 +9,8 @@ The same groups come in three formats (`slokit generate --format`):
   one namespace per service, as `mimirtool rules load` reads it;
 - vmalert: alerts/<service>.vmalert.yaml, for VictoriaMetrics' vmalert: the
   same groups with rates written for MetricsQL (render/vmalert_rules.py);
+- thanos: alerts/<service>.thanos.yaml, for Thanos Ruler's --rule-file:
+  every group with `partial_response_strategy` (slokit.yaml's `thanos`);
 - sloth: alerts/<service>.sloth.rules.yaml, Sloth's recording-rule names and
   labels as aliases of slokit's series (load it beside the plain rules), for
   dashboards built on Sloth.
@@ -19,10 +21,10 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from slokit import naming as N
-from slokit.plan import AlertingRule, ProjectPlan, RecordingRule, RuleGroup, ServicePlan
+from slokit.plan import AlertingRule, ProjectPlan, RecordingRule, RuleGroup, RulerOptions, ServicePlan
 from slokit.render.common import dump_yaml, yaml_header
 
-FORMATS = ("prometheus", "operator", "mimir", "vmalert", "sloth")
+FORMATS = ("prometheus", "operator", "mimir", "vmalert", "thanos", "sloth")
 
 
 def rule_dict(rule: RecordingRule | AlertingRule) -> dict[str, Any]:
@@ -62,8 +64,20 @@ def operator_object(service: ServicePlan) -> dict[str, Any]:
     }
 
 
-def mimir_file(service: ServicePlan) -> dict[str, Any]:
-    return {"namespace": N.mimir_namespace(service.service), **rule_file(service)}
+def mimir_file(service: ServicePlan, rulers: RulerOptions = RulerOptions()) -> dict[str, Any]:
+    """One namespace per file (mimirtool takes `namespace:`, else the file name); with source_tenants every
+    group is a federated rule group, which Mimir and Cortex read from those tenants."""
+    groups = [group_dict(g) for g in service.rule_groups]
+    if rulers.mimir_source_tenants:
+        groups = [{"name": g["name"], "source_tenants": list(rulers.mimir_source_tenants), "rules": g["rules"]}
+                  for g in groups]
+    return {"namespace": N.mimir_namespace(service.service), "groups": groups}
+
+
+def thanos_file(service: ServicePlan, rulers: RulerOptions = RulerOptions()) -> dict[str, Any]:
+    # Written even for the default (abort), so the file says what the ruler will do on a partial answer.
+    return {"groups": [{"name": g.name, "partial_response_strategy": rulers.thanos_partial_response_strategy,
+                        "rules": group_dict(g)["rules"]} for g in service.rule_groups]}
 
 
 def render_service(service: ServicePlan) -> str:
@@ -80,7 +94,12 @@ def render_operator(plan: ProjectPlan) -> dict[str, str]:
 
 
 def render_mimir(plan: ProjectPlan) -> dict[str, str]:
-    return {N.mimir_rules_path(s.service): yaml_header(s.sources) + dump_yaml(mimir_file(s))
+    return {N.mimir_rules_path(s.service): yaml_header(s.sources) + dump_yaml(mimir_file(s, plan.rulers))
+            for s in plan.services}
+
+
+def render_thanos(plan: ProjectPlan) -> dict[str, str]:
+    return {N.thanos_rules_path(s.service): yaml_header(s.sources) + dump_yaml(thanos_file(s, plan.rulers))
             for s in plan.services}
 
 
@@ -99,7 +118,8 @@ def format_renderers(formats: tuple[str, ...]) -> list[Callable[[ProjectPlan], d
     """Renderers of the extra formats asked for; the plain rule files are always written (tests read them)."""
     from slokit.render.vmalert_rules import render_vmalert  # it reuses rule_dict from here
 
-    extra = {"operator": render_operator, "mimir": render_mimir, "vmalert": render_vmalert, "sloth": render_sloth}
+    extra = {"operator": render_operator, "mimir": render_mimir, "vmalert": render_vmalert, "thanos": render_thanos,
+             "sloth": render_sloth}
     unknown = set(formats) - set(FORMATS)
     if unknown:
         raise ValueError(f"unknown rule formats: {sorted(unknown)}")

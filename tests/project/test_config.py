@@ -118,12 +118,12 @@ def test_every_command_takes_paths_and_catalog_and_names_itself_in_errors(tmp_pa
 
 def test_mistakes_in_slokit_yaml_are_positioned(tmp_path, monkeypatch):
     root = project(tmp_path, config="version: 1\nspecs: [nowhere]\noutptu: build\nlinks: {grafana_url: ftp://x}\n"
-                                    "formats: [thanos]\n")
+                                    "formats: [cortex]\n")
     result = run(["validate"], root, monkeypatch)
     assert result.exit_code == 1
     assert "slokit.yaml:3:1: unknown key 'outptu'" in result.output
     assert "hint: did you mean output?" in result.output
-    assert "slokit.yaml:5:" in result.output and "thanos" in result.output
+    assert "slokit.yaml:5:" in result.output and "cortex" in result.output
     root2 = tmp_path / "second"
     root2.mkdir()
     project(root2, config="specs: [nowhere]\nlinks: {grafana_url: ftp://x}\n")
@@ -151,10 +151,14 @@ def test_the_published_schema_accepts_what_slokit_accepts():
     validator = Draft202012Validator(schema)
     assert not list(validator.iter_errors(yaml.safe_load(CONFIG)))
     assert list(validator.iter_errors({"outptu": "build"}))
-    assert list(validator.iter_errors({"formats": ["thanos"]}))
+    assert list(validator.iter_errors({"formats": ["cortex"]}))
+    assert not list(validator.iter_errors({"formats": ["thanos"], "mimir": {"source_tenants": ["team-a"]}}))
+    assert list(validator.iter_errors({"mimir": {"source_tenants": ["team a"]}}))
 
 
-@pytest.mark.parametrize("key", ["specs", "output", "formats", "links", "naming", "catalog", "preset", "version"])
+@pytest.mark.parametrize("key", ["specs", "output", "formats", "links", "naming", "catalog", "preset", "version",
+                                 "mimir", "thanos", "source_tenants", "max_rules_per_rule_group",
+                                 "max_rule_groups_per_tenant", "partial_response_strategy", "external_labels"])
 def test_every_key_is_documented(key):
     doc = (REPO / "docs" / "config.md").read_text(encoding="utf-8")
     assert f"| `{key}` |" in doc

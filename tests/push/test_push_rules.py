@@ -105,3 +105,24 @@ def test_reload_of_nothing_listening_is_a_clear_error() -> None:
 
     result = CliRunner().invoke(main, ["push", "rules", "--prometheus-reload", f"http://127.0.0.1:{free_port()}"])
     assert result.exit_code == 1 and "cannot connect to the Prometheus" in result.output
+
+
+def test_source_tenants_of_slokit_yaml_go_with_every_group(specs: Path, monkeypatch) -> None:
+    (specs.parent / "slokit.yaml").write_text("version: 1\nspecs: [slos]\nmimir: {source_tenants: [team-a, team-b]}\n",
+                                              encoding="utf-8")
+    monkeypatch.chdir(specs.parent)
+    with FakeRuler() as ruler:
+        result = push(ruler, specs)
+        assert result.exit_code == 0, result.output
+        for service in SERVICES:
+            stored = ruler.tenants["team-a"][N.mimir_namespace(service)]
+            assert stored and all(g["source_tenants"] == ["team-a", "team-b"] for g in stored)
+            assert [{k: v for k, v in g.items() if k != "source_tenants"} for g in sorted(
+                stored, key=lambda g: g["name"])] == sorted(_expected_groups(service), key=lambda g: g["name"])
+        # The group's own tenant must be a source: the long windows read what the group recorded there.
+        writes = len(ruler.writes())
+        wrong = CliRunner().invoke(main, ["push", "rules", "--ruler-url", ruler.url + ruler.prefix, "--tenant",
+                                          "team-c", "--specs", str(specs)])
+        assert wrong.exit_code == 1
+        assert "does not list the tenant the rules are loaded into (team-c)" in wrong.output
+        assert "Traceback" not in wrong.output and len(ruler.writes()) == writes

@@ -95,7 +95,7 @@ def test_generate_format_operator_and_mimir(generated, tmp_path):
     assert slokit(root, "generate", "--check", "--format", "operator", "--format", "mimir").returncode == 0
     stale = slokit(root, "generate", "--check")  # without the formats, their files are stale
     assert stale.returncode == 1 and f"removed: {N.operator_rules_path('support-chatbot')}" in stale.stderr
-    proc = slokit(root, "generate", "--format", "thanos")
+    proc = slokit(root, "generate", "--format", "cortex")
     assert proc.returncode == 2 and "Invalid value for '--format'" in proc.stderr
 
 

@@ -23,7 +23,7 @@ STAGES: list[tuple[str, ...]] = [
     ("windows", "messages", "salvage"),  # salvage: sets a broken part of a spec aside so the rest is still checked
     ("validate",),
     ("project", "config", "presets"),  # presets: a catalog include is read with the catalog; slokit.yaml's settings are read with the project (and reuse its model checks)
-    ("plan", "collisions"),
+    ("plan", "collisions", "rulers"),
     ("render", "explain", "templating"),  # explain: the plan in words (runbooks reuse its phrases)
     ("write", "transaction", "shortcut"),  # shortcut: the whole-run record, checked through the writer's readers
     ("pipeline",),

@@ -40,8 +40,10 @@ def check_every_format(outputs: dict[str, str], root: Path) -> int:
         assert operator["metadata"]["name"] == N.operator_rule_name(service)
         mimir = yaml.safe_load(outputs[N.mimir_rules_path(service)])
         assert mimir["namespace"] == N.mimir_namespace(service)
-        # The same groups, byte for byte once parsed, in all three formats.
-        assert operator["spec"]["groups"] == groups and mimir["groups"] == groups
+        thanos = yaml.safe_load(outputs[N.thanos_rules_path(service)])
+        assert {g.pop("partial_response_strategy") for g in thanos["groups"]} == {"abort"}
+        # The same groups, byte for byte once parsed, in all four formats.
+        assert operator["spec"]["groups"] == groups and mimir["groups"] == groups and thanos["groups"] == groups
         for kind, doc in (("operator", operator["spec"]), ("mimir", {"groups": mimir["groups"]})):
             extracted = root / f"{service}.{kind}.extracted.yaml"
             extracted.write_text(yaml.safe_dump(doc), encoding="utf-8")
@@ -51,7 +53,7 @@ def check_every_format(outputs: dict[str, str], root: Path) -> int:
 
 def test_example_rules_pass_promtool_in_every_format(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
-    outputs = build_outputs(load_project([Path("slos")]), ("operator", "mimir"))
+    outputs = build_outputs(load_project([Path("slos")]), ("operator", "mimir", "thanos"))
     assert check_every_format(outputs, tmp_path) > 300
 
 
@@ -59,7 +61,7 @@ def test_family_rules_pass_promtool_in_every_format(tmp_path):
     files = family.write_family(tmp_path / "specs")
     project = load_project(files, tmp_path / "specs" / "catalog.yaml")
     assert sum(len(s.spec.slos) for s in project.services) == len(family.KINDS) * 3 * 6
-    outputs = build_outputs(project, ("operator", "mimir"))
+    outputs = build_outputs(project, ("operator", "mimir", "thanos"))
     assert check_every_format(outputs, tmp_path / "out") > 4000
 
 
