@@ -19,7 +19,8 @@ Renderer = Callable[[ProjectPlan], dict[str, str]]
 
 
 def load_and_check(paths: "list[Path]", catalog: "Path | None" = None, settings: "Settings | None" = None) -> "Project":
-    """`project.load_project`, then the checks that need the plan (every output name, UID, group used once).
+    """`project.load_project`, then the checks that need the plan (every output name, UID, group used once; the
+    rule groups fit the Mimir / Cortex and Thanos rulers slokit.yaml describes).
 
     Raise SlokitError with the collisions and the project's warnings, as load_project raises its problems.
     """
@@ -28,10 +29,13 @@ def load_and_check(paths: "list[Path]", catalog: "Path | None" = None, settings:
     from slokit import project as P
     from slokit.collisions import check_collisions
     from slokit.config import NO_SETTINGS
+    from slokit.rulers import check_rulers
     from slokit.errors import SlokitError
 
     project = P.load_project(paths, catalog, settings if settings is not None else NO_SETTINGS)
     found = sorted(set(check_collisions(project)))
+    # The rulers' limits and external labels (only what slokit.yaml describes); after the names are unique.
+    found = found or sorted(set(check_rulers(project)))
     if not found:
         return project
     diags = sorted([*project.warnings, *found])
