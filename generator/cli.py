@@ -113,6 +113,7 @@ class _Commands(click.Group):
     """
 
     FRONT_ENDS = {
+        "backfill": "slokit.backfill.command:backfill_command",
         "catalog": "slokit.catalog.command:catalog_group",
         "diff": "slokit.diff_command:diff_command",
         "gate": "slokit.ops.gate:gate_command",

@@ -96,6 +96,20 @@ class Prometheus:
         return [Series(_labels(r["metric"]), tuple((float(t), float(v)) for t, v in r["values"]))
                 for r in data["result"]]
 
+    def range_vector(self, expr: str, at: float) -> list[Series]:
+        """The raw samples of a range selector such as `x[10m]`, with their own timestamps."""
+        data = self._get("query", {"query": expr, "time": f"{at:.3f}"})
+        return [Series(_labels(r["metric"]), tuple((float(t), float(v)) for t, v in r["values"]))
+                for r in data["result"]]
+
+    def tsdb_status(self) -> dict[str, Any]:
+        """/api/v1/status/tsdb: head block statistics and cardinality."""
+        return self._get("status/tsdb", {})
+
+    def rule_groups(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The rule groups Prometheus evaluates (`kind`: record or alert narrows the rules listed)."""
+        return self._get("rules", {"type": kind} if kind else {})["groups"]
+
     def alerts(self) -> list[Alert]:
         """Pending and firing alerts of the rules Prometheus evaluates."""
         return [Alert(a["labels"].get("alertname", ""), a["state"], _labels(a["labels"]),
