@@ -697,15 +697,18 @@ def _alert_tests(snap: Snapshot, alertnames: list[str], eval_time: str) -> list[
     return tests
 
 
-def _alerts_expr_tests(snap: Snapshot, names: set[str], alertnames: tuple[str, ...], service: str,
+def _alerts_expr_tests(snap: Snapshot, names: set[str], alertnames: tuple[str, ...], service: ServicePlan,
                        eval_time: str) -> list[dict[str, Any]]:
-    """For services with SLOs the model cannot feed: ALERTS of the modelled SLOs only."""
+    """For services with SLOs the model cannot feed: ALERTS of the modelled SLOs only, and only the alerts
+    the check is about (a check of the exhausted-budget alert must not see a burn-rate ticket that also fires)."""
     tests = []
+    checked = "|".join(_alert_names(service, alertnames))
     for slo in sorted(names):
         firing = [a for a in snap.firing if a.kind in alertnames and dict(a.labels).get(N.LABEL_SLO) == slo]
         samples = [{"labels": _labels_text({"__name__": "ALERTS", "alertname": a.name, "alertstate": "firing",
                                             **dict(a.labels)}), "value": 1} for a in firing]
-        tests.append({"expr": f'ALERTS{{alertstate="firing", service="{service}", slo="{slo}"}}',
+        tests.append({"expr": f'ALERTS{{alertname=~"{checked}", alertstate="firing", service="{service.service}", '
+                              f'slo="{slo}"}}',
                       "eval_time": eval_time, "exp_samples": sorted(samples, key=lambda s: s["labels"])})
     return tests
 
@@ -723,7 +726,7 @@ def _group_yaml(scenario: Scenario, snaps: dict[int, Snapshot], service: Service
         eval_time = _duration(t)
         if inputs.unsupported:
             expr_tests += _alerts_expr_tests(snap, {i.slo.name for i in inputs.slos}, check.alertnames,
-                                             service.service, eval_time)
+                                             service, eval_time)
         else:
             alert_tests += _alert_tests(snap, _alert_names(service, check.alertnames), eval_time)
         expr_tests += _value_tests(snap, service, check.records, modelled, eval_time,
