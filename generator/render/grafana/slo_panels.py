@@ -239,7 +239,8 @@ def status_expr(service: str, slos: tuple[SLOPlan, ...], filters: Filters) -> st
     by = ", ".join((N.LABEL_SERVICE, N.LABEL_SLO, *groups))
     identity = (service_matcher(service),)
     remaining = filters.recorded(N.SLO_BUDGET_REMAINING, identity, groups)
-    parts = [label_replace(f"({remaining} < bool {BUDGET_LOW}) + ({remaining} <= bool 0)", "part", "budget")]
+    exhausted = filters.recorded(N.SLO_BUDGET_EXHAUSTED, identity, groups)
+    parts = [label_replace(f"({remaining} < bool {BUDGET_LOW}) + {exhausted}", "part", "budget")]
     for severity, weight in ((N.SEVERITY_PAGE, STATUS_BREACHED), (N.SEVERITY_TICKET, STATUS_AT_RISK)):
         # Alert names and severity words are the SLOs' own (renamed for existing routes).
         routes = [s.page if severity == N.SEVERITY_PAGE else s.ticket for s in slos]

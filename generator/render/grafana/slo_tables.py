@@ -73,7 +73,8 @@ def _alerts(sel: Selection, *extra: Matcher) -> str:
 def status_expr(sel: Selection) -> str:
     """0 ok, 1 at risk (budget under 25% or a ticket alert firing), 2 breached (budget gone or paging)."""
     remaining = sel.of(N.SLO_BUDGET_REMAINING)
-    parts = [label_replace(f"({remaining} < bool {BUDGET_LOW}) + ({remaining} <= bool 0)", "part", "budget")]
+    # The recorded exhausted flag (1 once the budget left is 0 or below) lifts "at risk" to "breached".
+    parts = [label_replace(f"({remaining} < bool {BUDGET_LOW}) + {sel.of(N.SLO_BUDGET_EXHAUSTED)}", "part", "budget")]
     for name, words, weight in (("page", sel.page, STATUS_BREACHED), ("ticket", sel.ticket, STATUS_AT_RISK)):
         alerts = _alerts(sel, one_of(N.LABEL_SEVERITY, list(words)))
         parts.append(label_replace(f"{weight} * max by ({sel.by}) ({alerts})", "part", name))
