@@ -448,7 +448,7 @@ def test_rules(paths: tuple[Path, ...], report_format: str, max_errors: int) -> 
       slokit test build/alerts/tests my-tests/
     """
     from slokit.report import plural
-    from slokit.ruletest import PromtoolMissing, find_test_files, run_promtool
+    from slokit.ruletest import PromtoolMissing, find_test_files, promtool_major, run_promtool, semantics_warnings
 
     from slokit.config import project_settings
 
@@ -466,6 +466,8 @@ def test_rules(paths: tuple[Path, ...], report_format: str, max_errors: int) -> 
     try:
         if report_format != "text":
             sys.exit(_test_report(files, report_format, max_errors))
+        for warning in semantics_warnings(files, promtool_major()):
+            click.echo(warning.format(), err=True)
         result = run_promtool(files)
     except PromtoolMissing as exc:
         click.echo(f"slokit: {exc}", err=True)

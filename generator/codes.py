@@ -67,6 +67,8 @@ _ALL = (
     # Outputs and rule tests
     Code("SLK301", "stale-output", "a generated file differs from what `slokit generate` would write"),
     Code("SLK302", "rule-test-failed", "`promtool test rules` reported a failing rule test"),
+    Code("SLK303", "rule-test-prometheus", "warning: generated rule tests expect another Prometheus major "
+         "version than the installed promtool's (range semantics differ)"),
 )
 
 CODES: dict[str, Code] = {c.id: c for c in _ALL}
@@ -109,3 +111,4 @@ MISSING_OWNER = "SLK219"
 RULER_LIMIT = "SLK228"
 STALE_OUTPUT = "SLK301"
 RULE_TEST_FAILED = "SLK302"
+RULE_TEST_PROMETHEUS = "SLK303"

@@ -91,6 +91,9 @@ class ProjectConfig(Strict):
         "(Sloth's recording-rule names).")
     mimir: MimirRuler = Field(default_factory=MimirRuler, description="The Mimir / Cortex ruler of the mimir files.")
     thanos: ThanosRuler = Field(default_factory=ThanosRuler, description="The Thanos Ruler of the thanos files.")
+    prometheus_version: Literal[2, 3] = Field(
+        default=2, description="Prometheus major version the generated rule tests expect (`promtool --version`): "
+        "2 (closed range selectors) or 3 (left-open ranges, `le` values as floats).")
     links: Links = Field(default_factory=Links, description="Where alert links point.")
     naming: Naming = Field(default_factory=Naming, description="Label and naming conventions.")
     preset: Text | None = Field(default=None, description="The preset `slokit init` started from (reserved for "
@@ -106,6 +109,7 @@ class Settings:
     catalog: Path | None = None
     output: Path | None = None
     formats: tuple[str, ...] = ()
+    prometheus_version: int = 2  # whose range semantics the generated rule tests follow
     runbook_base_url: str | None = None
     grafana_url: str | None = None
     alert_name: str | None = None
@@ -199,6 +203,7 @@ def load_config(path: Path, display: str | None = None) -> Settings:
     return Settings(
         root=root, specs=tuple(specs), catalog=catalog, output=_resolve(root, config.output),
         formats=tuple(f for f in RULE_FORMATS if f in config.formats and f != "prometheus"),
+        prometheus_version=config.prometheus_version,
         runbook_base_url=config.links.runbook_base_url, grafana_url=config.links.grafana_url,
         alert_name=config.naming.alert_name, severity_values=values, labels=dict(config.naming.labels),
         mimir=config.mimir, thanos=config.thanos,

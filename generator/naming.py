@@ -232,6 +232,10 @@ def mimir_rules_path(service: str) -> str:
     return f"alerts/{service}.mimir.yaml"
 
 
+# The line of a generated rule-test file that names the Prometheus its expectations follow (absent: 2).
+RULE_TESTS_PROMETHEUS_MARKER = "Expectations computed for Prometheus "
+
+
 def vmalert_rules_path(service: str) -> str:
     """VictoriaMetrics vmalert rule file, rates written for MetricsQL (`generate --format vmalert`)."""
     return f"alerts/{service}.vmalert.yaml"

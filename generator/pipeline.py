@@ -44,7 +44,8 @@ def load_and_check(paths: "list[Path]", catalog: "Path | None" = None, settings:
     return replace(project, warnings=tuple(diags))
 
 
-def renderers(runbook_inputs: "RunbookInputs | None" = None, cache: "Cache | None" = None) -> list[Renderer]:
+def renderers(runbook_inputs: "RunbookInputs | None" = None, cache: "Cache | None" = None,
+              prometheus_version: int = 2) -> list[Renderer]:
     """The backends, each turning the plan into {relative path: text}.
 
     Runbooks also read the repository's templates and the current runbooks (for the sections a team keeps).
@@ -53,7 +54,9 @@ def renderers(runbook_inputs: "RunbookInputs | None" = None, cache: "Cache | Non
     from slokit.render.grafana import provisioning
 
     runbook = functools.partial(runbooks.render, inputs=runbook_inputs or runbooks.RunbookInputs())
-    tests = functools.partial(ruletests.render, cache=cache)
+    from slokit.render.ruletests.prometheus_model import Semantics
+
+    tests = functools.partial(ruletests.render, cache=cache, semantics=Semantics(prometheus_version))
     return [prometheus_rules.render, tests, grafana.render, provisioning.render, runbook]
 
 
@@ -67,7 +70,8 @@ def build_outputs(project: "Project", rule_formats: tuple[str, ...] = (),
 
     plan = build_plan(project)
     outputs: dict[str, str] = {}
-    for render in renderers(runbook_inputs, cache) + format_renderers(rule_formats):
+    for render in renderers(runbook_inputs, cache, project.settings.prometheus_version) + \
+            format_renderers(rule_formats):
         for path, text in render(plan).items():
             if path in outputs:
                 raise RuntimeError(f"two renderers write {path}")

@@ -123,3 +123,76 @@ def test_unknown_versions_are_refused():
         semantics_of_promtool("promtool (devel)")
     with pytest.raises(ValueError):
         Semantics(1)
+
+
+# --------------------------------------------------------------------------
+# slokit.yaml `prometheus_version`, through `slokit generate` and `slokit test`
+# --------------------------------------------------------------------------
+
+
+def generate_project(root, version: int | None):
+    import shutil as _shutil
+
+    from support.fixtures import REPO_ROOT, slokit_argv
+
+    _shutil.copytree(REPO_ROOT / "slos", root / "slos")
+    config = "version: 1\nspecs: [slos]\n" + (f"prometheus_version: {version}\n" if version else "")
+    (root / "slokit.yaml").write_text(config)
+    done = subprocess.run([*slokit_argv(), "generate"], cwd=root, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return sorted((root / "alerts" / "tests").glob("*.test.yaml"))
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory):
+    return {v: generate_project(tmp_path_factory.mktemp(f"p{v}"), v) for v in (2, 3)}
+
+
+def test_prometheus_3_tests_differ_where_the_semantics_do(both):
+    from slokit import naming as N
+
+    two, three = both[2], both[3]
+    assert [p.name for p in two] == [p.name for p in three] and two
+    for p2, p3 in zip(two, three):
+        text2, text3 = p2.read_text(), p3.read_text()
+        assert N.RULE_TESTS_PROMETHEUS_MARKER not in text2
+        assert f"# {N.RULE_TESTS_PROMETHEUS_MARKER}3 " in text3.splitlines()[2]
+    chatbot2 = yaml.safe_load((two[0].parent / "support-chatbot.test.yaml").read_text())
+    chatbot3 = yaml.safe_load((three[0].parent / "support-chatbot.test.yaml").read_text())
+    series2 = {s["series"] for t in chatbot2["tests"] for s in t["input_series"]}
+    series3 = {s["series"] for t in chatbot3["tests"] for s in t["input_series"]}
+    # ttft-under-1s reads the 1s bucket: written le="1" for 2, le="1.0" (as Prometheus 3 stores it) for 3.
+    assert any('le="1"' in s for s in series2) and not any('le="1.0"' in s for s in series2)
+    assert any('le="1.0"' in s for s in series3) and not any('le="1"' in s for s in series3)
+    # The same scenarios, other expected values next to the steps.
+    assert [t["name"] for t in chatbot2["tests"]] == [t["name"] for t in chatbot3["tests"]]
+    assert chatbot2["tests"] != chatbot3["tests"]
+
+
+def test_installed_promtool_passes_the_2_tests_and_fails_the_3_tests(both):
+    assert run_tests(*both[2]).returncode == 0
+    failed = run_tests(*both[3])
+    assert failed.returncode != 0 and "FAILED" in failed.stdout + failed.stderr
+
+
+def test_slokit_test_warns_when_the_tests_expect_another_prometheus(both):
+    from support.fixtures import slokit_argv
+
+    root3 = both[3][0].parents[2]
+    done = subprocess.run([*slokit_argv(), "test"], cwd=root3, capture_output=True, text=True, timeout=600)
+    warnings = [line for line in done.stderr.splitlines() if "SLK303" in line or "range semantics" in line]
+    assert len(warnings) == len(both[3]), done.stderr[:2000]
+    assert all(":3:1: warning: these tests expect Prometheus 3's range semantics" in w for w in warnings)
+    assert "prometheus_version: 2" in done.stderr
+    root2 = both[2][0].parents[2]
+    done = subprocess.run([*slokit_argv(), "test"], cwd=root2, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0 and "range semantics" not in done.stderr, done.stderr[:2000]
+
+
+def test_semantics_warnings_for_unmarked_files_under_prometheus_3(both):
+    from slokit.ruletest import semantics_warnings
+
+    found = semantics_warnings(both[2], installed=3)
+    assert [(d.path, d.line, d.column) for d in found] == [(str(p), 1, 1) for p in both[2]]
+    assert all("prometheus_version: 3" in d.hint and d.code == "SLK303" for d in found)
+    assert semantics_warnings(both[3], installed=3) == [] and semantics_warnings(both[2], installed=None) == []

@@ -36,8 +36,10 @@ from slokit.plan import BudgetPlan, ProjectPlan, ServicePlan, SLOPlan
 from slokit.promql import number, regex_escape
 from slokit.render.common import dump_yaml, yaml_header
 from slokit.render.ruletests.prometheus_model import (
+    PROMETHEUS_2,
     Alert,
     AmbiguousComparison,
+    Semantics,
     Sel,
     Series,
     ServiceModel,
@@ -186,13 +188,14 @@ def _threshold_bound(slo: SLOPlan) -> str:
     return slo.sli.threshold.split()[-1]
 
 
-def _allocate_slo(alloc: _Allocator, slo: SLOPlan, events: Sel, total: Sel) -> SLOInput | None:
+def _allocate_slo(alloc: _Allocator, slo: SLOPlan, events: Sel, total: Sel,
+                  semantics: Semantics = PROMETHEUS_2) -> SLOInput | None:
     groups: list[GroupSeries] = []
     group_sets = alloc.group_values(slo.group_by, [events, total]) if slo.group_by else [{}]
     for fixed in group_sets:
         if len(groups) == (2 if slo.group_by else 1):
             break
-        gs = _allocate_group(alloc, slo, events, total, fixed)
+        gs = _allocate_group(alloc, slo, events, total, fixed, semantics)
         if gs is None:
             continue
         groups.append(gs)
@@ -205,7 +208,7 @@ def _allocate_slo(alloc: _Allocator, slo: SLOPlan, events: Sel, total: Sel) -> S
 
 
 def _allocate_group(alloc: _Allocator, slo: SLOPlan, events: Sel, total: Sel,
-                    fixed: dict[str, str]) -> GroupSeries | None:
+                    fixed: dict[str, str], semantics: Semantics = PROMETHEUS_2) -> GroupSeries | None:
     group = tuple((g, fixed[g]) for g in slo.group_by)
     if slo.sli.kind == "threshold":
         # One histogram: _bucket{le=bound} counts observations <= bound, _count all of them.
@@ -213,7 +216,8 @@ def _allocate_group(alloc: _Allocator, slo: SLOPlan, events: Sel, total: Sel,
         labels = alloc.find(total.metric, [total, Sel(total.metric, bucket_base.matchers)], [], fixed)
         if labels is None:
             return None
-        bucket = tuple(sorted(dict(labels, le=_threshold_bound(slo)).items()))
+        # The bound as the Prometheus under test stores a scraped one (3 writes le="1" as "1.0").
+        bucket = tuple(sorted(dict(labels, le=semantics.le(_threshold_bound(slo))).items()))
         if not events.matches(events.metric, dict(bucket)):
             return None
         return GroupSeries(group, (events.metric, bucket), (total.metric, labels))
@@ -264,9 +268,10 @@ class Inputs:
     slos: list[SLOInput]
     unsupported: list[SLOPlan]
     budgets: list[BudgetInput]
+    semantics: Semantics = PROMETHEUS_2  # whose evaluation the expectations follow
 
 
-def allocate(service: ServicePlan, catalog: Catalog) -> Inputs:
+def allocate(service: ServicePlan, catalog: Catalog, semantics: Semantics = PROMETHEUS_2) -> Inputs:
     selectors: dict[str, tuple[Sel, Sel] | None] = {s.name: _slo_selectors(s) for s in service.slos}
     avoid = [x for pair in selectors.values() if pair for x in pair]
     avoid += [parse_selector(b.query) for b in service.budgets]
@@ -277,11 +282,11 @@ def allocate(service: ServicePlan, catalog: Catalog) -> Inputs:
         found = None
         if pair is not None:
             alloc.avoid = [x for x in avoid if x not in pair]
-            found = _allocate_slo(alloc, slo, *pair)
+            found = _allocate_slo(alloc, slo, *pair, semantics)
         (slos.append(found) if found is not None else unsupported.append(slo))
     alloc.avoid = avoid
     budgets = [x for x in (_allocate_budget(alloc, b) for b in service.budgets) if x is not None]
-    return Inputs(slos, unsupported, budgets)
+    return Inputs(slos, unsupported, budgets, semantics)
 
 
 # --------------------------------------------------------------------------
@@ -751,7 +756,8 @@ def _selectors_of(inputs: Inputs) -> tuple[dict[str, Sel], dict[str, Sel]]:
 
 def _run(service: ServicePlan, inputs: Inputs, scenario: Scenario) -> dict[int, Snapshot]:
     events, total = _selectors_of(inputs)
-    model = ServiceModel(service, scenario.series, scenario.step, scenario.eval_step, events, total)
+    model = ServiceModel(service, scenario.series, scenario.step, scenario.eval_step, events, total,
+                         inputs.semantics)
     alertnames = frozenset(name for check in scenario.checks for name in check.alertnames)
     return model.run(scenario.minutes * MINUTE, slos=scenario.slos, budgets=scenario.budgets,
                      alertnames=alertnames, keep={c.minute * MINUTE for c in scenario.checks})
@@ -783,8 +789,8 @@ class RuleTests:
     notes: list[str] = field(default_factory=list)
 
 
-def build_tests(service: ServicePlan, catalog: Catalog) -> RuleTests:
-    inputs = allocate(service, catalog)
+def build_tests(service: ServicePlan, catalog: Catalog, semantics: Semantics = PROMETHEUS_2) -> RuleTests:
+    inputs = allocate(service, catalog, semantics)
     notes = [f"SLO {s.name}: its raw SLI is not a single rate(selector[{{{{window}}}}]) (or its selectors match "
              "no catalog series), so no synthetic input is generated for it; write its tests by hand in "
              "alerts/tests/ (slokit test runs them too)." for s in inputs.unsupported]
@@ -808,33 +814,37 @@ def build_tests(service: ServicePlan, catalog: Catalog) -> RuleTests:
     return RuleTests(main, budgets, notes)
 
 
-def _text(service: ServicePlan, data: dict[str, Any], notes: list[str], what: str) -> str:
+def _text(service: ServicePlan, data: dict[str, Any], notes: list[str], what: str,
+          semantics: Semantics = PROMETHEUS_2) -> str:
     lines = [f"# {line}\n" for line in notes]
+    if semantics != PROMETHEUS_2:
+        # `slokit test` reads this line to tell the tests' Prometheus from the installed promtool's.
+        lines.append(f"# {N.RULE_TESTS_PROMETHEUS_MARKER}{semantics.major} (left-open ranges).\n")
     lines.append(f"# {what} Run them with `slokit test` (promtool test rules).\n")
     return yaml_header(service.sources) + "".join(lines) + dump_yaml(data)
 
 
-def render_service(service: ServicePlan, catalog: Catalog) -> dict[str, str]:
+def render_service(service: ServicePlan, catalog: Catalog, semantics: Semantics = PROMETHEUS_2) -> dict[str, str]:
     out = {}
-    tests = build_tests(service, catalog)
+    tests = build_tests(service, catalog, semantics)
     out[N.rule_tests_path(service.service)] = _text(
-        service, tests.main, tests.notes, "Unit tests of the rules of this service, on synthetic series.")
+        service, tests.main, tests.notes, "Unit tests of the rules of this service, on synthetic series.", semantics)
     if tests.budgets is not None:
         out[N.budget_rule_tests_path(service.service)] = _text(
             service, tests.budgets, [], "A week of synthetic spend, evaluated every 30m, for the cost "
-            "regression alert.")
+            "regression alert.", semantics)
     return out
 
 
-def render(plan: ProjectPlan, cache: "Cache | None" = None) -> dict[str, str]:
+def render(plan: ProjectPlan, cache: "Cache | None" = None, semantics: Semantics = PROMETHEUS_2) -> dict[str, str]:
     """Every service's test files; with a cache, those of a service whose plan and catalog did not change."""
     out = {}
     catalog = repr(plan.catalog) if cache is not None else ""
     for service in plan.services:
         if cache is None:
-            out |= render_service(service, plan.catalog)
+            out |= render_service(service, plan.catalog, semantics)
         else:
             # The plan as plain data is everything the tests are computed from (with the catalog).
-            key = cache_digest("rule-tests", repr(service), catalog)
-            out |= cache.memo("rule-tests", key, lambda s=service: render_service(s, plan.catalog))
+            key = cache_digest("rule-tests", repr(service), catalog, repr(semantics))
+            out |= cache.memo("rule-tests", key, lambda s=service: render_service(s, plan.catalog, semantics))
     return out
