@@ -52,7 +52,9 @@ def _service_claims(s: ServicePlan, source: Source) -> Iterator[Claim]:
     for path in (N.rules_path(s.service), N.operator_rules_path(s.service), N.mimir_rules_path(s.service),
                  N.vmalert_rules_path(s.service),
                  N.thanos_rules_path(s.service),
-                 N.rule_tests_path(s.service), N.budget_rule_tests_path(s.service), N.service_dashboard_path(s.service),
+                 N.rule_tests_path(s.service), N.budget_rule_tests_path(s.service),
+                 *(N.threshold_rule_tests_path(s.service, i) for i in N.THRESHOLD_TEST_INTERVALS),
+                 N.service_dashboard_path(s.service),
                  N.runbook_path(s.service)):
         yield Claim("output path", path, who, source, ("service",))
     yield Claim("Grafana UID", s.dashboard_uid, f"the dashboard of {who}", source, ("service",))

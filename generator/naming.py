@@ -279,6 +279,15 @@ def budget_rule_tests_path(service: str) -> str:
     return f"alerts/tests/{service}.budgets.test.yaml"
 
 
+THRESHOLD_TEST_INTERVALS = ("5m", "15m", "1h")
+
+
+def threshold_rule_tests_path(service: str, interval: str) -> str:
+    """Alerts just below / above their thresholds; a scenario spans ~1.2x its long window, so the files are
+    evaluated at 5m, 15m or 1h (promtool sets the evaluation interval per file)."""
+    return f"alerts/tests/{service}.thresholds-{interval}.test.yaml"
+
+
 def service_dashboard_path(service: str) -> str:
     return f"dashboards/{service}.json"
 

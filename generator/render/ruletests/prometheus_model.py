@@ -891,6 +891,12 @@ class ServiceModel:
 
     # -- driving -------------------------------------------------------------
 
+    def alerts_at(self, t: int, slos: bool = True, budgets: bool = True,
+                  alertnames: frozenset[str] = frozenset({N.ALERT_BURN})) -> Snapshot:
+        """The alerts firing at evaluation time t, for a scan (values there are not exact: no `keep`)."""
+        self.run_slos, self.run_budgets = slos, budgets
+        return self._alerts_at(t, alertnames)
+
     def run(self, until: int, slos: bool = True, budgets: bool = True,
             alertnames: frozenset[str] | None = None, keep: Iterable[int] | None = None) -> dict[int, Snapshot]:
         """Snapshots of the `keep` evaluation times (default: every `eval_step` from 0 to `until` seconds).

@@ -343,6 +343,8 @@ class Check:
     alertnames: tuple[str, ...]
     records: tuple[str, ...] = ()  # recorded series to assert by value (all SLOs of the input)
     extra_exprs: tuple[tuple[str, list], ...] = ()  # (expr, expected samples)
+    # (alert name, kind, labels): the firing ALERTS series of that alert whose labels include these
+    alert_filters: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = ()
 
 
 @dataclass
@@ -718,6 +720,18 @@ def _alerts_expr_tests(snap: Snapshot, names: set[str], alertnames: tuple[str, .
     return tests
 
 
+def _filtered_alerts(snap: Snapshot, alertname: str, kind: str, labels: tuple[tuple[str, str], ...],
+                     eval_time: str) -> dict[str, Any]:
+    """One alert's firing ALERTS series: labels only, so a threshold scenario's many instants stay short."""
+    want = dict(labels)
+    firing = [a for a in snap.firing if a.name == alertname and a.kind == kind
+              and all(dict(a.labels).get(k) == v for k, v in want.items())]
+    samples = [{"labels": _labels_text({"__name__": "ALERTS", "alertname": a.name, "alertstate": "firing",
+                                        **dict(a.labels)}), "value": 1} for a in firing]
+    return {"expr": "ALERTS" + _labels_text({"alertname": alertname, "alertstate": "firing", **want}),
+            "eval_time": eval_time, "exp_samples": sorted(samples, key=lambda s: s["labels"])}
+
+
 def _exp_alert(a: Alert) -> dict[str, Any]:
     return {"exp_labels": dict(a.labels), "exp_annotations": dict(a.annotations)}
 
@@ -737,6 +751,7 @@ def _group_yaml(scenario: Scenario, snaps: dict[int, Snapshot], service: Service
         expr_tests += _value_tests(snap, service, check.records, modelled, eval_time,
                                    {s.name for s in inputs.unsupported})
         expr_tests += [{"expr": e, "eval_time": eval_time, "exp_samples": s} for e, s in check.extra_exprs]
+        expr_tests += [_filtered_alerts(snap, *f, eval_time) for f in check.alert_filters]
     group: dict[str, Any] = {
         "name": scenario.name,
         "interval": _duration(scenario.step),
@@ -758,7 +773,8 @@ def _run(service: ServicePlan, inputs: Inputs, scenario: Scenario) -> dict[int, 
     events, total = _selectors_of(inputs)
     model = ServiceModel(service, scenario.series, scenario.step, scenario.eval_step, events, total,
                          inputs.semantics)
-    alertnames = frozenset(name for check in scenario.checks for name in check.alertnames)
+    alertnames = frozenset(name for check in scenario.checks for name in check.alertnames) | frozenset(
+        f[1] for check in scenario.checks for f in check.alert_filters)
     return model.run(scenario.minutes * MINUTE, slos=scenario.slos, budgets=scenario.budgets,
                      alertnames=alertnames, keep={c.minute * MINUTE for c in scenario.checks})
 
@@ -787,6 +803,7 @@ class RuleTests:
     main: dict[str, Any]
     budgets: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
+    thresholds: dict[int, dict[str, Any]] = field(default_factory=dict)  # by evaluation interval (seconds)
 
 
 def build_tests(service: ServicePlan, catalog: Catalog, semantics: Semantics = PROMETHEUS_2) -> RuleTests:
@@ -811,7 +828,26 @@ def build_tests(service: ServicePlan, catalog: Catalog, semantics: Semantics = P
     if reg is not None:
         budgets = {"rule_files": [rules_file], "evaluation_interval": _duration(BUDGET_EVAL_STEP),
                    "tests": [_group_yaml(reg, _run(service, inputs, reg), service, inputs)]}
-    return RuleTests(main, budgets, notes)
+    thresholds, more = _threshold_tests(service, inputs, rules_file)
+    return RuleTests(main, budgets, notes + more, thresholds)
+
+
+def _threshold_tests(service: ServicePlan, inputs: Inputs, rules_file: str
+                     ) -> tuple[dict[int, dict[str, Any]], list[str]]:
+    # Imported here: the threshold scenarios build on this module's series and checks.
+    from slokit.render.ruletests.thresholds import tier_scenarios
+
+    last_error: AmbiguousComparison | None = None
+    for traffic, _share in _VARIANTS:
+        try:
+            scenarios, notes = tier_scenarios(service, inputs, traffic)
+            files = {step: {"rule_files": [rules_file], "evaluation_interval": _duration(step),
+                            "tests": [_group_yaml(sc, _run(service, inputs, sc), service, inputs) for sc in group]}
+                     for step, group in scenarios.items()}
+            return files, notes
+        except AmbiguousComparison as exc:
+            last_error = exc
+    raise RuntimeError(f"every threshold scenario of {service.service} lands on a threshold: {last_error}")
 
 
 def _text(service: ServicePlan, data: dict[str, Any], notes: list[str], what: str,
@@ -833,6 +869,10 @@ def render_service(service: ServicePlan, catalog: Catalog, semantics: Semantics 
         out[N.budget_rule_tests_path(service.service)] = _text(
             service, tests.budgets, [], "A week of synthetic spend, evaluated every 30m, for the cost "
             "regression alert.", semantics)
+    for step, data in tests.thresholds.items():
+        out[N.threshold_rule_tests_path(service.service, _duration(step))] = _text(
+            service, data, [], f"Burn-rate tiers and budget alerts just below and just above their thresholds, "
+            f"evaluated every {_duration(step)}: a wrong factor or window moves the instants they assert.", semantics)
     return out
 
 
