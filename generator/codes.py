@@ -48,7 +48,9 @@ _ALL = (
          "escaping"),
     Code("SLK205", "duplicate-name", "a name or list entry given twice in one file"),
     Code("SLK206", "duplicate-service", "the same service is defined in two files"),
-    Code("SLK207", "metric-convention", "a metric name, type or unit against Prometheus naming conventions"),
+    Code("SLK207", "metric-convention", "warning: a metric name, type or unit against Prometheus naming "
+         "conventions (an error with --strict; none for `third_party: true`); an error when a metric collides with "
+         "a histogram's series"),
     Code("SLK208", "bad-buckets", "histogram buckets missing, unsorted, too many, or a threshold that is not a bucket"),
     Code("SLK209", "too-many-series", "a metric may produce more series than the cardinality limit"),
     Code("SLK210", "bad-window", "a window that is too short, too long, not whole minutes, or does not fit"),
@@ -62,6 +64,8 @@ _ALL = (
     Code("SLK218", "name-collision", "two services, SLOs or budgets would produce the same output path, rule group, "
          "dashboard or folder UID, or recorded series"),
     Code("SLK219", "missing-owner", "warning: a service without `owner`, so its alerts carry no `team` label"),
+    Code("SLK220", "bad-regex", "a selector's `regex` that is not valid RE2 (Prometheus's regex language)"),
+    Code("SLK221", "selects-nothing", "a selector's regex or `not` that leaves none of the label's declared values"),
     Code("SLK228", "ruler-limit", "a rule group or project over the Mimir / Cortex ruler limits in slokit.yaml, or a "
          "label a Thanos Ruler external label would replace"),
     # Outputs and rule tests
@@ -108,6 +112,8 @@ WRONG_METRIC_TYPE = "SLK216"
 TIGHT_OBJECTIVE = "SLK217"
 NAME_COLLISION = "SLK218"
 MISSING_OWNER = "SLK219"
+BAD_REGEX = "SLK220"
+SELECTS_NOTHING = "SLK221"
 RULER_LIMIT = "SLK228"
 STALE_OUTPUT = "SLK301"
 RULE_TEST_FAILED = "SLK302"

@@ -94,6 +94,7 @@ def explain_slo(slo: SLOPlan) -> list[str]:
     lines.append(f"  objective {number(slo.objective)}% over {slo.window}; {sli_text(slo)}")
     lines.append(f"  error budget: {percent(slo.error_budget)} of events ({one_in(slo.error_budget)}), "
                  f"counted by occurrence; a full outage spends it in {human_duration(outage_seconds(slo))}")
+    lines += [f"  {line}" for line in slo.sli.selections]
     if slo.group_by:
         lines.append(f"  one budget and one alert per {', '.join(slo.group_by)}")
     lines.append(f"  recorded windows: {window_text(slo)}")

@@ -95,8 +95,9 @@ class OtelMapping(Strict):
 class MetricDef(Strict):
     """One metric the application exposes."""
 
-    type: Literal["counter", "histogram", "gauge"] = Field(
-        description="counter (ends in _total; ratio SLIs and budgets), histogram (threshold SLIs) or gauge."
+    type: Literal["counter", "histogram", "summary", "gauge"] = Field(
+        description="counter (ends in _total; ratio SLIs and budgets), histogram (threshold SLIs; its _count and _sum "
+        "count events like counters), summary (its _count and _sum count events) or gauge."
     )
     unit: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)] = Field(
         description="Base unit: seconds, tokens, usd, requests, ratio, score, ..."
@@ -137,7 +138,38 @@ class Catalog(Strict):
 # SLO spec
 # --------------------------------------------------------------------------
 
-Match = dict[LabelName, LabelValue | list[LabelValue]]
+# A regex as Prometheus reads it (RE2, anchored at both ends); bounded like other user text in PromQL.
+LabelRegex = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class LabelMatch(Strict):
+    """A label matched by a regex and/or by values it must not have.
+
+    `{regex: "5.."}` becomes `code=~"5.."` (Prometheus anchors it: the whole
+    value must match); `{not: [WATCH, CONNECT]}` becomes `verb!~"CONNECT|WATCH"`.
+    Both may be given; both must hold.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    regex: LabelRegex | None = Field(
+        default=None, description="RE2 regex the whole value must match (Prometheus `=~`), e.g. \"5..\".")
+    not_: LabelValue | list[LabelValue] | None = Field(
+        default=None, alias="not", description="Value or values the label must not have (Prometheus `!=` / `!~`).")
+
+    # `{}` (neither key) is refused by validate, at its position: here it would be lost among union branches.
+
+    @property
+    def excluded(self) -> list[str]:
+        if self.not_ is None:
+            return []
+        return self.not_ if isinstance(self.not_, list) else [self.not_]
+
+
+# Scope filters a whole service by listed values (dashboards offer them as choices).
+ScopeMatch = dict[LabelName, LabelValue | list[LabelValue]]
+# A selector's filter: a value, a list of values (OR-ed), or a regex / exclusion.
+Match = dict[LabelName, LabelValue | list[LabelValue] | LabelMatch]
 
 
 class Selector(Strict):
@@ -145,7 +177,8 @@ class Selector(Strict):
 
     metric: MetricName = Field(description="A catalog counter, e.g. llm_requests_total.")
     match: Match = Field(
-        default_factory=dict, description="label: value or label: [values]; all must hold (values of one label are OR-ed)."
+        default_factory=dict, description="label: value, label: [values] (OR-ed), label: {regex: RE2} or label: "
+        "{not: [values]}; all labels must hold."
     )
 
 
@@ -353,7 +386,7 @@ class ServiceSpec(Strict):
     labels: dict[LabelName, LabelValue] = Field(
         default_factory=dict, description="Extra labels on every alert of the service (never on recording rules)."
     )
-    scope: Match = Field(
+    scope: ScopeMatch = Field(
         default_factory=dict,
         description="Label filter that selects this service's traffic; applied to every selector, SLI and dashboard "
         "query whose metric carries the label (e.g. feature: [support_chat]).",
@@ -371,13 +404,19 @@ class ServiceSpec(Strict):
 HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
 
 
+SUMMARY_SERIES = ("_count", "_sum")
+# Series of a histogram or summary that are counters: they can count events like a counter.
+COUNTER_SERIES = ("_count", "_sum")
+
+
 def resolve_series(name: str, catalog: Catalog) -> tuple[str | None, str]:
-    """The catalog metric a series name belongs to, and the histogram suffix it used."""
+    """The catalog metric a series name belongs to, and the histogram or summary suffix it used."""
     if name in catalog.metrics:
         return name, ""
     for suffix in HISTOGRAM_SERIES:
         base = name.removesuffix(suffix)
-        if name.endswith(suffix) and catalog.metrics.get(base) is not None and catalog.metrics[base].type == \
-                "histogram":
+        metric = catalog.metrics.get(base) if name.endswith(suffix) else None
+        if metric is not None and (metric.type == "histogram" or (metric.type == "summary" and suffix in
+                                                                    SUMMARY_SERIES)):
             return base, suffix
     return None, ""

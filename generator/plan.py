@@ -29,16 +29,18 @@ from typing import TYPE_CHECKING
 from slokit import naming as N
 from slokit.config import NO_SETTINGS, Settings
 from slokit.escape import go_template_literal
-from slokit.model import SLO, Alerting, Budget, Catalog, Match, Route, ServiceSpec, duration_seconds, resolve_series
+from slokit.model import SLO, Alerting, Budget, Catalog, LabelMatch, Match, Route, ServiceSpec, duration_seconds, resolve_series
 from slokit.promql import (
     Matcher,
     Selector,
     aggregate,
+    compile_regex,
     equals,
     le_regex,
     number,
     one_of,
     parse_selectors,
+    regex_matchers,
     sum_rate,
 )
 from slokit.windows import (
@@ -170,6 +172,8 @@ class SLIPlan:
     # A raw SLI given as one error-ratio expression: its "events" are ratios,
     # not per-second rates (traffic guards and event counts mean nothing).
     error_ratio: bool = False
+    # What each regex or exclusion selects of a label's declared values, e.g. `code=~"5.." selects 500, 503`.
+    selections: tuple[str, ...] = ()
 
     @property
     def threshold_bound(self) -> Decimal | None:
@@ -366,14 +370,19 @@ class _Context:
         Scope applies only to metrics that carry the scope label: a metric
         without `feature` is not filtered by feature.
         """
-        labels = set(self.catalog.metrics[metric].labels) if metric in self.catalog.metrics else set()
-        matchers: dict[str, Matcher] = {}
+        base = resolve_series(metric, self.catalog)[0]  # x for x_count: the labels are the histogram's
+        labels = set(self.catalog.metrics[base].labels) if base is not None else set()
+        matchers: dict[str, tuple[Matcher, ...]] = {}
         for label, value in self.spec.scope.items():
             if label in labels:
-                matchers[label] = one_of(label, _values(value))
+                matchers[label] = (one_of(label, _values(value)),)
         for label, value in match.items():
-            matchers[label] = one_of(label, _values(value))
-        return Selector(metric + series, tuple(matchers.values()))
+            if isinstance(value, LabelMatch):
+                # A regex or exclusion narrows the scope's values; it does not replace them.
+                matchers[label] = matchers.get(label, ()) + regex_matchers(label, value.regex, value.excluded)
+            else:
+                matchers[label] = (one_of(label, _values(value)),)
+        return Selector(metric + series, tuple(m for group in matchers.values() for m in group))
 
 
 def _layers(spec: ServiceSpec, slo: SLO | None, conventions: Alerting | None = None) -> list[Alerting]:
@@ -422,6 +431,25 @@ def _share_runbook(page: RoutePlan, ticket: RoutePlan) -> tuple[RoutePlan, Route
     return page, ticket
 
 
+def _selections(catalog: Catalog, *matches: Match) -> tuple[str, ...]:
+    """In words, the declared values each `{regex, not}` match selects (validate made sure some are)."""
+    out: list[str] = []
+    for match in matches:
+        for label, value in match.items():
+            declared = catalog.labels[label].values if label in catalog.labels else None
+            if not isinstance(value, LabelMatch) or declared is None:
+                continue
+            picked = [v for v in declared if v not in value.excluded]
+            if value.regex is not None:
+                regex, _ = compile_regex(value.regex)
+                picked = [v for v in picked if regex is not None and regex.fullmatch(v)]
+            text = " ".join(m.render() for m in regex_matchers(label, value.regex, value.excluded))
+            line = f"{text} selects {', '.join(picked)} of the declared values"
+            if line not in out:
+                out.append(line)
+    return tuple(out)
+
+
 def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
     sli = slo.sli
     if sli.ratio is not None:
@@ -429,7 +457,9 @@ def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
         assert sel is not None
         return SLIPlan("ratio", events, ctx.selector(sel.metric, sel.match).render(),
                        ctx.selector(sli.ratio.total.metric, sli.ratio.total.match).render(),
-                       tuple(sorted({sel.metric, sli.ratio.total.metric})))
+                       tuple(sorted({resolve_series(m, ctx.catalog)[0] or m
+                                     for m in (sel.metric, sli.ratio.total.metric)})),
+                       selections=_selections(ctx.catalog, sel.match, sli.ratio.total.match))
     if sli.threshold is not None:
         t = sli.threshold
         bucket = ctx.selector(t.metric, t.match, "_bucket").with_matchers(Matcher("le", "=~", le_regex(t.bound)))
@@ -438,7 +468,7 @@ def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
         events = "good" if t.le is not None else "bad"
         threshold = f"<= {number(t.bound)}" if t.le is not None else f"> {number(t.bound)}"
         return SLIPlan("threshold", events, bucket.render(), count.render(), (t.metric,), threshold,
-                       ctx.catalog.metrics[t.metric].unit)
+                       ctx.catalog.metrics[t.metric].unit, selections=_selections(ctx.catalog, t.match))
     raw = sli.raw
     assert raw is not None
 
@@ -857,7 +887,9 @@ def plan_budget(ctx: _Context, budget: Budget) -> tuple[BudgetPlan, list[Recordi
     route_model = budget.alerting or Route()
     route = RoutePlan(route_model.enabled, route_model.runbook_url or runbook, labels_of(route_model.labels),
                       labels_of(route_model.annotations))
-    unit = ctx.catalog.metrics[budget.metric].unit if budget.metric in ctx.catalog.metrics else ""
+    base, suffix = resolve_series(budget.metric, ctx.catalog)
+    # x_sum adds up the observed values (in the metric's unit), x_count the observations.
+    unit = "observations" if suffix == "_count" else ctx.catalog.metrics[base].unit if base is not None else ""
     what = f"{spec.service}/{budget.name}" + "".join(f" {g}={{{{ $labels.{g} }}}}" for g in by)
     base_labels = {**ctx.settings.labels, **dict(spec.labels), **dict(route.labels), N.LABEL_SERVICE: spec.service,
                    N.LABEL_BUDGET: budget.name, N.LABEL_SEVERITY: _budget_severity(spec, ctx.settings), **_team(spec)}

@@ -6,6 +6,7 @@ escaped here, so a value can never close a string or a regex early.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,6 +18,24 @@ _REGEX_META = re.compile(r"([\\.^$|?*+()\[\]{}])")
 def quote(value: str) -> str:
     """A PromQL double-quoted string literal."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+@functools.lru_cache(maxsize=1024)  # rule-test models match the same few patterns many times
+def compile_regex(text: str):
+    """The regex compiled as RE2 (Prometheus's regex language), or (None, why not).
+
+    Python's `re` accepts lookaround and backreferences that Prometheus
+    refuses, so the check uses RE2 itself; errors are returned, not logged.
+    """
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile(text, options), ""
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else "cannot parse"
+        return None, reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
 
 
 def regex_escape(value: str) -> str:
@@ -94,6 +113,24 @@ def one_of(label: str, values: list[str]) -> Matcher:
     if len(values) == 1:
         return Matcher(label, "=", values[0])
     return Matcher(label, "=~", "|".join(regex_escape(v) for v in sorted(values)))
+
+
+def none_of(label: str, values: list[str]) -> Matcher:
+    """label!=value for one value, label!~"a|b" for several."""
+    if len(values) == 1:
+        return Matcher(label, "!=", values[0])
+    return Matcher(label, "!~", "|".join(regex_escape(v) for v in sorted(set(values))))
+
+
+def regex_matchers(label: str, regex: str | None, excluded: list[str]) -> tuple[Matcher, ...]:
+    """The matchers of `{regex: ..., not: [...]}`: the regex goes in as written (Prometheus anchors it
+    itself, and `quote` escapes it once for the PromQL string); excluded values are literals."""
+    found: list[Matcher] = []
+    if regex is not None:
+        found.append(Matcher(label, "=~", regex))
+    if excluded:
+        found.append(none_of(label, excluded))
+    return tuple(found)
 
 
 @dataclass(frozen=True)

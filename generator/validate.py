@@ -22,7 +22,10 @@ from slokit.load import PathKey, Source
 from slokit.lookalike import lookalike_problem
 from slokit.messages import did_you_mean
 from slokit.model import (
+    COUNTER_SERIES,
     HISTOGRAM_SERIES,
+    SUMMARY_SERIES,
+    LabelMatch,
     SLO,
     Budget,
     Catalog,
@@ -35,7 +38,7 @@ from slokit.model import (
     duration_seconds,
     resolve_series,
 )
-from slokit.promql import parse_selectors
+from slokit.promql import compile_regex, parse_selectors
 
 if TYPE_CHECKING:
     from slokit.project import Project, ServiceFile
@@ -200,42 +203,56 @@ def _check_metric(r: _Report, catalog: Catalog, name: str, metric: MetricDef) ->
 
 
 def _check_metric_name(r: _Report, catalog: Catalog, name: str, metric: MetricDef) -> None:
+    """Prometheus naming conventions, as advice: any valid name works, so breaking one is a warning
+    (an error with --strict). A third-party metric is not the team's to rename: no advice at all."""
     path = ("metrics", name)
-    if metric.third_party:
-        # Not the team's to rename: the Prometheus name grammar (checked by the model) is the only rule.
-        return
-    if ":" in name:
-        r.error(path, f"metric name {name!r} contains ':'", "colons are reserved for recording rules", at_key=True,
-                code=C.RESERVED_NAME)
-        return
     if name.startswith("__"):
         r.error(path, f"metric name {name!r} starts with '__'", "names starting with '__' are reserved",
                 at_key=True, code=C.RESERVED_NAME)
-    if metric.type == "counter" and not name.endswith("_total"):
-        r.error(path, f"counter {name} must end in _total", f"rename it {name}_total (Prometheus convention)",
-                at_key=True, code=C.METRIC_CONVENTION)
-    if metric.type != "counter" and name.endswith("_total"):
-        r.error(path, f"{metric.type} {name} must not end in _total", "_total marks counters; drop the suffix",
-                at_key=True, code=C.METRIC_CONVENTION)
     if metric.type == "histogram":
         for suffix in HISTOGRAM_SERIES:
-            if name.endswith(suffix):
-                r.error(path, f"histogram {name} must not end in {suffix}",
-                        "Prometheus adds _bucket, _count and _sum to histogram names", at_key=True,
-                        code=C.METRIC_CONVENTION)
             if name + suffix in catalog.metrics:
                 r.error(("metrics", name + suffix), f"metric {name + suffix} collides with a series of "
                         f"histogram {name}", "rename it", at_key=True, code=C.METRIC_CONVENTION)
+    if metric.third_party:
+        return
+    advise = _Advice(r, path)
+    third = " (or mark it `third_party: true` if the team does not own it)"
+    if ":" in name:
+        advise(f"metric name {name!r} contains ':', which the Prometheus convention keeps for recording rules",
+               f"an instrumented metric is usually named without colons{third}")
+    if metric.type == "counter" and not name.endswith("_total"):
+        advise(f"counter {name} does not end in _total, as the Prometheus convention has counters do",
+               f"rename it {name}_total{third}")
+    if metric.type != "counter" and name.endswith("_total"):
+        advise(f"{metric.type} {name} ends in _total, which the Prometheus convention keeps for counters",
+               f"drop the suffix{third}")
+    if metric.type in ("histogram", "summary"):
+        for suffix in HISTOGRAM_SERIES if metric.type == "histogram" else SUMMARY_SERIES:
+            if name.endswith(suffix):
+                advise(f"{metric.type} {name} ends in {suffix}, a suffix Prometheus adds to {metric.type} series "
+                       f"(its series would be {name}{suffix}, ...)", f"drop the suffix{third}")
     unit = metric.unit
     if unit in NON_BASE_UNITS:
-        r.error(path + ("unit",), f"unit {unit!r} is not a base unit",
-                f"use {NON_BASE_UNITS[unit]} (Prometheus convention) and scale the values", code=C.METRIC_CONVENTION)
+        advise(f"unit {unit!r} is not a base unit (the Prometheus convention is {NON_BASE_UNITS[unit]})",
+               f"slokit works in {unit}: thresholds are written in {unit} or as a duration such as `le: 500ms`; "
+               f"for a metric the team owns, prefer {NON_BASE_UNITS[unit]}{third}", ("unit",))
     elif unit in SUFFIX_UNITS and not name.removesuffix("_total").endswith("_" + unit):
         stem = name.removesuffix("_total")
         suggestion = f"{stem}_{unit}" + ("_total" if name.endswith("_total") else "")
-        r.error(path, f"metric {name} has unit {unit!r}, but its name does not end in _{unit}",
-                f"rename it {suggestion} (Prometheus convention: the unit is the name's suffix)", at_key=True,
-                code=C.METRIC_CONVENTION)
+        advise(f"metric {name} has unit {unit!r}, but its name does not end in _{unit} (the Prometheus convention "
+               "makes the unit the name's suffix)", f"rename it {suggestion}{third}")
+
+
+@dataclass
+class _Advice:
+    """A naming-convention warning at a catalog metric (its key, or one of its fields)."""
+
+    r: _Report
+    path: PathKey
+
+    def __call__(self, message: str, hint: str, field: PathKey = ()) -> None:
+        self.r.warn(self.path + field, message, hint, at_key=not field, code=C.METRIC_CONVENTION)
 
 
 def _check_buckets(r: _Report, name: str, metric: MetricDef) -> None:
@@ -288,6 +305,17 @@ class _ServiceCheck:
     def metric(self, name: str, path: PathKey, want: str, why: str, alternative: str) -> MetricDef | None:
         """The catalog metric `name`, if it exists and has type `want`."""
         metric = self.catalog.metrics.get(name)
+        base, suffix = resolve_series(name, self.catalog) if metric is None else (name, "")
+        if metric is None and base is not None:
+            # x_count / x_sum of a histogram or summary are counters; x_bucket counts per bucket.
+            of = f"the {suffix} series of {self.catalog.metrics[base].type} {base}"
+            self.used_metrics.add(base)
+            if want == "counter" and suffix in COUNTER_SERIES:
+                return self.catalog.metrics[base]
+            self.r.error(path, f"{why}, but {name} is {of}",
+                         f"count its observations with {base}_count" if want == "counter" else
+                         f"name the {self.catalog.metrics[base].type} itself: {base}", code=C.WRONG_METRIC_TYPE)
+            return None
         if metric is None:
             self.r.error(path, f"unknown metric {name!r}",
                          did_you_mean(name, self.catalog.metrics) or "add it to the metric catalog first",
@@ -295,6 +323,9 @@ class _ServiceCheck:
             return None
         self.used_metrics.add(name)
         if metric.type != want:
+            if want == "counter" and metric.type in ("histogram", "summary"):
+                alternative = (f"name one of its counter series: {name}_count (its observations) or {name}_sum "
+                               f"(the sum of their values); or {alternative}")
             self.r.error(path, f"{why}, but {name} is a {metric.type}", alternative, code=C.WRONG_METRIC_TYPE)
             return None
         return metric
@@ -332,10 +363,18 @@ class _ServiceCheck:
                          code=C.UNKNOWN_LABEL)
         return False
 
+    def base_metric(self, name: str) -> str:
+        """The catalog metric of a series name (x for x_count), or the name itself."""
+        return resolve_series(name, self.catalog)[0] or name
+
     def match(self, metric_name: str, match: dict, path: PathKey) -> None:
+        metric_name = self.base_metric(metric_name)
         for label, value in match.items():
             lpath = path + (label,)
             if not self.label_on(label, metric_name, lpath, at_key=True):
+                continue
+            if isinstance(value, LabelMatch):
+                self.label_match(label, value, lpath)
                 continue
             values = value if isinstance(value, list) else [value]
             if not values:
@@ -344,6 +383,49 @@ class _ServiceCheck:
             for i, v in enumerate(values):
                 self.label_value(label, v, lpath + (i,) if isinstance(value, list) else lpath)
             self._against_scope(label, values, lpath)
+
+    def label_match(self, label: str, m: LabelMatch, path: PathKey) -> None:
+        """`{regex: ..., not: [...]}`: a regex that RE2 compiles; against declared values, one that selects some."""
+        definition = self.catalog.labels.get(label)
+        declared = definition.values if definition is not None else None
+        excluded = m.excluded
+        npath = path + ("not",)
+        if m.regex is None and m.not_ is None:
+            self.r.error(path, f"the match of label {label!r} has neither `regex` nor `not`",
+                         "write a value, a list of values, {regex: \"5..\"} or {not: [value, ...]}",
+                         code=C.BAD_VALUE)
+            return
+        if m.not_ is not None and not excluded:
+            self.r.error(npath, f"empty `not` list for label {label!r} excludes nothing", "list at least one value, "
+                         "or remove `not`", code=C.BAD_LABEL_VALUE)
+        for i, v in enumerate(excluded):
+            self.label_value(label, v, npath + (i,) if isinstance(m.not_, list) else npath)
+        selected = list(declared) if declared is not None else None
+        if m.regex is not None:
+            compiled, problem = compile_regex(m.regex)
+            if compiled is None:
+                self.r.error(path + ("regex",), f"regex {m.regex!r} for label {label!r} is not valid RE2: {problem}",
+                             "Prometheus regexes are RE2 (no lookaround or backreferences), anchored at both ends; "
+                             "e.g. \"5..\" or \"gpt-4.*\"", code=C.BAD_REGEX)
+                return
+            if selected is not None:
+                selected = [v for v in selected if compiled.fullmatch(v)]
+                if not selected:
+                    self.r.error(path + ("regex",), f"regex {m.regex!r} selects none of the declared values of label "
+                                 f"{label!r} ({', '.join(declared)})",
+                                 "Prometheus anchors the regex: it must match the whole value (\"5..\" matches 503, "
+                                 "not 5030); fix it, or declare the values it should select", code=C.SELECTS_NOTHING)
+                    return
+        if selected is not None and excluded:
+            left = [v for v in selected if v not in excluded]
+            if not left:
+                self.r.error(npath if m.regex is None else path, f"this selects no value of label {label!r}: every "
+                             f"{'value the regex selects' if m.regex is not None else 'declared value'} is excluded "
+                             f"by `not`", "remove values from `not`", code=C.SELECTS_NOTHING)
+                return
+            selected = left
+        if selected is not None:
+            self._against_scope(label, selected, path)
 
     def _against_scope(self, label: str, values: list[str], path: PathKey) -> None:
         scope = self.spec.scope.get(label)
@@ -422,7 +504,7 @@ class _ServiceCheck:
             total = self.selector(ratio.total, rpath + ("total",), why, hint)
             if part is None or total is None:
                 return None
-            return [(ratio.good or ratio.bad).metric, ratio.total.metric]
+            return [self.base_metric((ratio.good or ratio.bad).metric), self.base_metric(ratio.total.metric)]
         if sli.threshold is not None:
             return self.threshold(sli.threshold, path + ("threshold",))
         return self.raw(sli.raw, path + ("raw",))
@@ -745,7 +827,7 @@ class _ServiceCheck:
                              "choose a counter such as llm_cost_usd_total")
         if metric is not None:
             self.match(budget.metric, budget.match, path + ("match",))
-            self.group_by(budget.by, [budget.metric], path + ("by",), "by")
+            self.group_by(budget.by, [self.base_metric(budget.metric)], path + ("by",), "by")
         if budget.regression is not None:
             rpath = path + ("regression",)
             self.selector(budget.regression.per, rpath + ("per",), "regressions divide by a counter of events",

@@ -2,7 +2,8 @@
 
 Each directory under corpus/cases/ holds the input files of one case and an
 `expected` file with the exact stderr of `slokit validate .` run inside it
-(messages with file:line:column, hints and the error count). Cases without
+(messages with file:line:column, hints and the error count); a case whose
+mistake is only a warning gives `--strict` in an `args` file. Cases without
 their own catalog.yaml use the frozen corpus/catalog.yaml.
 """
 
@@ -22,7 +23,9 @@ CASES = sorted(p for p in (CORPUS / "cases").iterdir() if p.is_dir())
 
 
 def validate_args(case: Path) -> list[str]:
-    args = ["validate", "."]
+    # A case whose mistake is only a warning runs with the global options in its `args` file (--strict).
+    options = (case / "args").read_text().split() if (case / "args").exists() else []
+    args = [*options, "validate", "."]
     if not (case / "catalog.yaml").exists():
         args += ["--catalog", "../../catalog.yaml"]
     return args

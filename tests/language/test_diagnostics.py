@@ -50,7 +50,8 @@ def test_code_names_and_ids_are_unique_and_well_formed():
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_corpus_case_reports_specific_codes_in_json(case: Path, monkeypatch):
-    args = ["validate", ".", "--format", "json", "--max-errors", "0"]
+    options = (case / "args").read_text().split() if (case / "args").exists() else []  # --strict
+    args = [*options, "validate", ".", "--format", "json", "--max-errors", "0"]
     if not (case / "catalog.yaml").exists():
         args += ["--catalog", "../../catalog.yaml"]
     result = invoke(args, case, monkeypatch)

@@ -38,7 +38,7 @@ def models(model: type[BaseModel], seen: set | None = None) -> set[type[BaseMode
 
 
 FIELDS = sorted({(m.__name__, name) for root in (ServiceSpec, Catalog) for m in models(root)
-                 for name in m.model_fields})
+                 for name, field in m.model_fields.items() for name in [field.alias or name]})  # `not`, not `not_`
 
 
 @pytest.mark.parametrize("model, field", FIELDS, ids=[f"{m}.{f}" for m, f in FIELDS])

@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 from slokit import naming as N
 from slokit.model import duration_seconds
 from slokit.plan import BudgetPlan, ServicePlan, SLOPlan
-from slokit.promql import number, parse_selectors
+from slokit.promql import compile_regex, number, parse_selectors
 from slokit.windows import BASE_WINDOW, COARSE_STEP, uses_raw_counters
 
 Labels = tuple[tuple[str, str], ...]
@@ -133,7 +133,8 @@ def _match(actual: str, op: str, value: str) -> bool:
         return actual != value
     if op not in ("=~", "!~"):
         raise ValueError(f"unknown matcher operator {op!r}")
-    found = re.fullmatch(value, actual) is not None  # RE2 and Python agree on the patterns slokit writes
+    regex, _ = compile_regex(value)  # RE2, as Prometheus (the user's regexes are checked as RE2)
+    found = regex is not None and regex.fullmatch(actual) is not None
     return found if op == "=~" else not found
 
 

@@ -25,6 +25,7 @@ evaluation that reads the plan, not the PromQL.
 from __future__ import annotations
 
 import itertools
+import re
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
@@ -118,7 +119,7 @@ class _Allocator:
         m = self.catalog.metrics.get(base)
         return list(m.labels) if m is not None else []
 
-    def candidates(self, label: str, sels: list[Sel]) -> list[str]:
+    def candidates(self, label: str, sels: list[Sel], absent: bool = False) -> list[str]:
         out: list[str] = []
         ldef = self.catalog.labels.get(label)
         if ldef is not None and ldef.values is not None:
@@ -133,11 +134,22 @@ class _Allocator:
                     out.append(value)
                 elif all(c.isalnum() or c in "_-|" for c in value):
                     out += value.split("|")
-        return list(dict.fromkeys(v for v in out if v))
+                else:
+                    out += _regex_examples(value)
+        out = [v for v in dict.fromkeys(out) if v]
+        if absent and any(name == label and op != "=" for sel in sels for name, op, _ in sel.matchers):
+            out.append("")  # the label absent, as `error_type=~".+"` leaves a success series
+        return out
 
     def find(self, metric: str, must: list[Sel], must_not: list[Sel], fixed: dict[str, str],
              extra_names: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...] | None:
-        """Labels for a series of `metric` selected by every `must` and by no `must_not` selector."""
+        """Labels for a series of `metric` selected by every `must` and by no `must_not` selector;
+        a label left out of the series only when no series with every label fits."""
+        return (self._find(metric, must, must_not, fixed, extra_names, False)
+                or self._find(metric, must, must_not, fixed, extra_names, True))
+
+    def _find(self, metric: str, must: list[Sel], must_not: list[Sel], fixed: dict[str, str],
+              extra_names: tuple[str, ...], absent: bool) -> tuple[tuple[str, str], ...] | None:
         names = sorted(set(self.label_names(metric)) | set(fixed) | set(extra_names))
         relevant = [s for s in must + must_not + self.avoid if s.metric == metric]
         choices = []
@@ -147,10 +159,10 @@ class _Allocator:
                 continue
             # Every candidate stays possible (a first choice may be taken by another SLO's series);
             # the product is enumerated in order, so the first catalog value wins when it can.
-            choices.append(self.candidates(name, relevant))
+            choices.append(self.candidates(name, relevant, absent))
         best, best_score = None, None
         for combo in itertools.islice(itertools.product(*choices), SAMPLE_CAP):
-            labels = dict(zip(names, combo))
+            labels = {k: v for k, v in zip(names, combo) if v}  # an empty value is an absent label
             if (metric, tuple(sorted(labels.items()))) in self.taken:
                 continue
             if not all(s.matches(metric, labels) for s in must):
@@ -172,6 +184,31 @@ class _Allocator:
     def group_values(self, by: tuple[str, ...], sels: list[Sel]) -> list[dict[str, str]]:
         per_label = [self.candidates(g, sels) for g in by]
         return [dict(zip(by, combo)) for combo in itertools.islice(itertools.product(*per_label), 200)]
+
+
+def _regex_examples(regex: str) -> list[str]:
+    """Guesses at values a user's regex matches (`a\\.b|c` -> a.b, c; `5..` -> 500): only candidates,
+    each is checked against the regex itself before a series uses it."""
+    out = []
+    for alternative in regex.split("|"):
+        text, i, ok = [], 0, True
+        alternative = alternative.removeprefix("^").removesuffix("$")
+        while i < len(alternative) and ok:
+            c = alternative[i]
+            if c == "\\" and i + 1 < len(alternative):
+                text.append(alternative[i + 1])  # an escaped character stands for itself
+                i += 2
+                continue
+            if c == "." and alternative[i + 1:i + 2] in ("*", "+"):
+                text.append("x")
+                i += 2
+                continue
+            ok = c not in "[](){}?*+"
+            text.append("0" if c == "." else c)
+            i += 1
+        if ok and text:
+            out.append("".join(text))
+    return out
 
 
 def _slo_selectors(slo: SLOPlan) -> tuple[Sel, Sel] | None:
