@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, ValidationError
 
@@ -155,6 +155,11 @@ _PATTERN_TEXT = {
         "is not a valid label name",
         "use letters, digits and '_', not starting with a digit, e.g. feature",
     ),
+    m.DURATION_THRESHOLD_PATTERN: (
+        "is neither a number nor a duration",
+        "write a number in the histogram's unit (le: 0.5), or a duration converted to it: 500ms, 1.5s, 1m30s "
+        "(units ms, s, m, h; no space)",
+    ),
     m.DURATION_PATTERN: (
         "is not a Prometheus duration",
         "use a Prometheus duration such as 30d, 28d or 7d (units w, d, h, m, s, largest first, e.g. 1h30m)",
@@ -245,6 +250,8 @@ def _message(e: _Error, model: type[BaseModel]) -> tuple[str, str]:
         return f"unknown key {field!r}", hint
     if t == "missing":
         return f"missing required key {e.missing!r}", _field_help(model, e.path, e.missing or "")
+    if t == "string_too_short" and name in ("le", "gt"):
+        e = replace(e, ctx={**e.ctx, "pattern": m.DURATION_THRESHOLD_PATTERN})
     if t in ("string_pattern_mismatch", "string_too_short") and (e.ctx.get("pattern") in _PATTERN_TEXT or t ==
                                                                  "string_too_short"):
         pattern = e.ctx.get("pattern", m.DURATION_PATTERN)

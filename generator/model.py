@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from slokit.units import DURATION_THRESHOLD_PATTERN
+
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 METRIC_NAME_PATTERN = r"^[a-zA-Z_:][a-zA-Z0-9_:]*$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
@@ -25,6 +27,8 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=63)]
 MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN, max_length=200)]
 LabelName = Annotated[str, StringConstraints(pattern=LABEL_NAME_PATTERN, max_length=100)]
 Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN, min_length=2, max_length=20)]
+# A threshold written as a duration (500ms, 0.5s, 1m30s), converted to the histogram's time unit.
+ThresholdDuration = Annotated[str, StringConstraints(pattern=DURATION_THRESHOLD_PATTERN, min_length=2, max_length=30)]
 # Free text ends up in YAML, JSON and alert annotations; it is escaped there,
 # but a bound keeps generated files reviewable.
 Text = Annotated[str, StringConstraints(max_length=2000)]
@@ -205,8 +209,12 @@ class ThresholdSLI(Strict):
     """
 
     metric: MetricName = Field(description="A catalog histogram, e.g. llm_ttft_seconds.")
-    le: float | None = Field(default=None, description="Good when the observation is <= this bucket bound.")
-    gt: float | None = Field(default=None, description="Good when the observation is > this bucket bound.")
+    le: float | ThresholdDuration | None = Field(
+        default=None, description="Good when the observation is <= this bucket bound: a number in the metric's "
+        "unit, or a duration (500ms, 1.5s) converted to it.")
+    gt: float | ThresholdDuration | None = Field(
+        default=None, description="Good when the observation is > this bucket bound: a number in the metric's "
+        "unit, or a duration converted to it.")
     match: Match = Field(default_factory=dict, description="Label filter, e.g. {model: sim-large}.")
 
     @model_validator(mode="after")
@@ -216,7 +224,8 @@ class ThresholdSLI(Strict):
         return self
 
     @property
-    def bound(self) -> float:
+    def bound(self) -> float | str:
+        """The bound as written: a number in the metric's unit, or a duration (see units.in_unit)."""
         return self.le if self.le is not None else self.gt  # type: ignore[return-value]
 
 

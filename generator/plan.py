@@ -43,6 +43,7 @@ from slokit.promql import (
     regex_matchers,
     sum_rate,
 )
+from slokit.units import in_unit
 from slokit.windows import (
     BASE_WINDOW,
     COARSE_STEP,
@@ -462,11 +463,14 @@ def _sli(ctx: _Context, slo: SLO) -> SLIPlan:
                        selections=_selections(ctx.catalog, sel.match, sli.ratio.total.match))
     if sli.threshold is not None:
         t = sli.threshold
-        bucket = ctx.selector(t.metric, t.match, "_bucket").with_matchers(Matcher("le", "=~", le_regex(t.bound)))
+        # In the histogram's unit: `le: 500ms` on a seconds histogram is exactly 0.5 (validate checked the unit).
+        bound = in_unit(t.bound, ctx.catalog.metrics[t.metric].unit)
+        assert bound is not None
+        bucket = ctx.selector(t.metric, t.match, "_bucket").with_matchers(Matcher("le", "=~", le_regex(bound)))
         count = ctx.selector(t.metric, t.match, "_count")
         # Buckets count observations <= bound: good for `le`, bad for `gt`.
         events = "good" if t.le is not None else "bad"
-        threshold = f"<= {number(t.bound)}" if t.le is not None else f"> {number(t.bound)}"
+        threshold = f"<= {number(bound)}" if t.le is not None else f"> {number(bound)}"
         return SLIPlan("threshold", events, bucket.render(), count.render(), (t.metric,), threshold,
                        ctx.catalog.metrics[t.metric].unit, selections=_selections(ctx.catalog, t.match))
     raw = sli.raw

@@ -38,7 +38,8 @@ from slokit.model import (
     duration_seconds,
     resolve_series,
 )
-from slokit.promql import compile_regex, parse_selectors
+from slokit.promql import compile_regex, number, parse_selectors
+from slokit.units import in_unit, is_duration, same_bound
 
 if TYPE_CHECKING:
     from slokit.project import Project, ServiceFile
@@ -516,9 +517,18 @@ class _ServiceCheck:
             return None
         self.match(th.metric, th.match, path + ("match",))
         side = "le" if th.le is not None else "gt"
-        bound = th.bound
+        written = th.bound
+        bound = in_unit(written, metric.unit)
+        if bound is None:
+            self.r.error(path + (side,), f"{side}: {written} is a duration, but {th.metric} has unit {metric.unit!r}, "
+                         "not a time", f"write the bound as a number in {metric.unit}, or fix the metric's `unit` in "
+                         "the catalog (seconds, milliseconds, ...)", code=C.UNIT_MISMATCH)
+            return [th.metric]
+        # A duration is shown with what it became in the metric's unit: `le: 500ms (0.5 seconds)`.
+        shown = f"{written} ({number(bound)} {metric.unit})" if is_duration(written) else number(bound)
         buckets = metric.buckets or []
-        if not any(math.isclose(bound, b, rel_tol=1e-9, abs_tol=0) for b in buckets):
+        if not any(same_bound(bound, b) or math.isclose(float(bound), b, rel_tol=1e-9, abs_tol=0)
+                   for b in buckets):
             below = [b for b in buckets if b < bound]
             above = [b for b in buckets if b > bound]
             if below and above:
@@ -527,9 +537,9 @@ class _ServiceCheck:
                 nearest = f"the largest bucket is {fmt_number(below[-1])}"
             else:
                 nearest = f"the smallest bucket is {fmt_number(above[0])}" if above else "it has no buckets"
-            self.r.error(path + (side,), f"{side}: {fmt_number(bound)} is not a bucket boundary of {th.metric}; "
+            self.r.error(path + (side,), f"{side}: {shown} is not a bucket boundary of {th.metric}; "
                          f"{nearest}",
-                         f"use one of them, or add {fmt_number(bound)} to the buckets of {th.metric} in the "
+                         f"use one of them, or add {number(bound)} to the buckets of {th.metric} in the "
                          f"catalog (between buckets the SLI could only be interpolated)", code=C.BAD_BUCKETS)
         return [th.metric]
 

@@ -17,7 +17,8 @@ GENERATOR = Path(__file__).resolve().parents[2] / "generator"
 # Earlier stages first. A module not listed is a front end (a command, the CLI):
 # it may import anything, and nothing listed may import it.
 STAGES: list[tuple[str, ...]] = [
-    ("", "errors", "codes", "vcs", "naming", "promql", "cache", "escape", "lookalike", "manifest"),  # "": __version__
+    ("", "errors", "codes", "vcs", "naming", "promql", "cache", "escape", "lookalike", "manifest",
+     "units"),  # "": __version__
     ("load",),
     ("model",),
     ("windows", "messages", "salvage"),  # salvage: sets a broken part of a spec aside so the rest is still checked
