@@ -640,14 +640,18 @@ def inputs_service(inputs: Inputs) -> str | None:
     return None
 
 
-def cost_regression(inputs: Inputs) -> Scenario | None:
+REGRESSION_LOW, REGRESSION_HIGH = 0.8, 1.25  # cost per event as multiples of the factor: just under, just over
+
+
+def cost_regression(inputs: Inputs, service: ServicePlan | None = None) -> Scenario | None:
     budgets = [bi for bi in inputs.budgets if bi.budget.regression_factor is not None
                and bi.budget.route.enabled and all(g.other is not None for g in bi.groups)]
     if not budgets:
         return None
     week = max(duration_seconds(bi.budget.regression_offset or "1w") for bi in budgets) // MINUTE
-    change = week + 60
-    minutes = week + 4 * 60
+    change = week + 60  # cost per event to REGRESSION_LOW x factor: silent
+    rise = change + 120  # ... to REGRESSION_HIGH x factor: fires once the 1h window and `for` have passed
+    minutes = rise + 4 * 60
     step_minutes = BUDGET_STEP // MINUTE
     busy = 60.0  # events per minute; well over any usual min_events_per_hour
 
@@ -658,7 +662,9 @@ def cost_regression(inputs: Inputs) -> Scenario | None:
 
     def usage(bi: BudgetInput, gi: int, k: int) -> float:
         per_event = _quiet_spend(bi.budget) / busy
-        factor = float(bi.budget.regression_factor or 1) * 2.1 if k * step_minutes >= change else 1.0
+        f = float(bi.budget.regression_factor or 1)
+        factor = f * REGRESSION_HIGH if k * step_minutes >= rise else f * REGRESSION_LOW \
+            if k * step_minutes >= change else 1.0
         return _quantum(traffic(bi, gi) * step_minutes * per_event * factor)
 
     series = []
@@ -669,13 +675,34 @@ def cost_regression(inputs: Inputs) -> Scenario | None:
             series.append(Series(gs.events[0], gs.events[1], counter_values([usage(bi, gi, k) for k in range(n)])))
             series.append(Series(gs.other[0], gs.other[1],
                                  counter_values([_quantum(traffic(bi, gi) * step_minutes)] * n)))
-    checks = [Check(change, (N.ALERT_COST_REGRESSION,)), Check(minutes - 30, (N.ALERT_COST_REGRESSION,))]
-    rise = ", ".join(f"{bi.budget.name} {number(bi.budget.regression_factor or 1)} x 2.1" for bi in budgets)
+    eval_min = BUDGET_EVAL_STEP // MINUTE
+    checks = [Check(change, (N.ALERT_COST_REGRESSION,)), Check(rise, (N.ALERT_COST_REGRESSION,))]
+    fire = _first_regression(service, inputs, series, rise, minutes - eval_min) if service is not None else None
+    checks += [Check(fire - eval_min, (N.ALERT_COST_REGRESSION,)), Check(fire, (N.ALERT_COST_REGRESSION,))] \
+        if fire is not None else [Check(minutes - eval_min, (N.ALERT_COST_REGRESSION,))]
+    names = ", ".join(f"{bi.budget.name} x{number(bi.budget.regression_factor or 1)}" for bi in budgets)
     quiet = "; a second `by` group is as costly but under min_events_per_hour (silent)" if any(
         len(bi.groups) > 1 for bi in budgets) else ""
-    return Scenario(f"after a week of steady cost per event, it rises at {change // 60}h ({rise}): "
-                    f"SLOCostRegression fires once its `for` has passed{quiet}", series, checks, minutes - 30,
-                    step=BUDGET_STEP, eval_step=BUDGET_EVAL_STEP, slos=False, budgets=True)
+    return Scenario(f"after a week of steady cost per event, it rises at {change // 60}h to {REGRESSION_LOW}x the "
+                    f"factor ({names}; silent), at {rise // 60}h to {REGRESSION_HIGH}x: SLOCostRegression fires once "
+                    f"its `for` has passed{quiet}", series, sorted(checks, key=lambda c: c.minute),
+                    minutes - eval_min, step=BUDGET_STEP, eval_step=BUDGET_EVAL_STEP, slos=False, budgets=True)
+
+
+def _first_regression(service: ServicePlan, inputs: Inputs, series: list[Series], lo: int, hi: int) -> int | None:
+    """The first evaluation minute in (lo, hi] at which the model fires a cost regression (none at lo)."""
+    events, total = _selectors_of(inputs)
+    model = ServiceModel(service, series, BUDGET_STEP, BUDGET_EVAL_STEP, events, total, inputs.semantics)
+    names = frozenset({N.ALERT_COST_REGRESSION})
+    fires = lambda m: any(a.kind == N.ALERT_COST_REGRESSION  # noqa: E731
+                          for a in model.alerts_at(m * MINUTE, False, True, names).firing)
+    step = BUDGET_EVAL_STEP // MINUTE
+    if fires(lo) or not fires(hi):
+        return None
+    while hi - lo > step:
+        mid = lo + (hi - lo) // 2 // step * step
+        lo, hi = (lo, mid) if fires(mid) else (mid, hi)
+    return hi
 
 
 # --------------------------------------------------------------------------
@@ -861,7 +888,7 @@ def build_tests(service: ServicePlan, catalog: Catalog, semantics: Semantics = P
         raise RuntimeError(f"every synthetic scenario of {service.service} lands on a threshold: {last_error}")
     main = {"rule_files": [rules_file], "evaluation_interval": _duration(STEP), "tests": groups}
     budgets = None
-    reg = cost_regression(inputs)
+    reg = cost_regression(inputs, service)
     if reg is not None:
         budgets = {"rule_files": [rules_file], "evaluation_interval": _duration(BUDGET_EVAL_STEP),
                    "tests": [_group_yaml(reg, _run(service, inputs, reg), service, inputs)]}
