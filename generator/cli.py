@@ -296,6 +296,7 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
     out_dir = out_dir if out_dir is not None else found.output
     run = None if no_cache else _shortcut(found, out_dir, found.formats(rule_formats), templates, paths, check,
                                           report_format, max_errors)
+    before = run.snapshot() if run is not None else None  # the inputs as they were before loading read them
     project = load(paths, catalog, report_format, max_errors)
     cache = None if no_cache else Cache.open(out_dir)
     book = runbook_inputs(out_dir, templates, paths)
@@ -319,7 +320,7 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
         if record:
             from slokit.shortcut import remember
 
-            remember(out_dir, run, project.inputs, outputs, manifest_current, project.warnings)
+            remember(out_dir, run, before, project.inputs, outputs, manifest_current, project.warnings)
     else:
         if run is not None:
             forget(out_dir)
@@ -329,7 +330,7 @@ def generate(paths: tuple[Path, ...], catalog: Path | None, out_dir: Path | None
         if record and not warned:
             from slokit.shortcut import remember
 
-            remember(out_dir, run, project.inputs, outputs, True, project.warnings)
+            remember(out_dir, run, before, project.inputs, outputs, True, project.warnings)
 
 
 def _shortcut(found, out_dir: Path, rule_formats: tuple[str, ...], templates: Path | None,

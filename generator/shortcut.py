@@ -163,6 +163,17 @@ class Inputs:
         return dirs, {os.path.realpath(f): file_digest(f) for f in files}
 
 
+    def snapshot(self) -> tuple[dict[str, list[list[str]] | None], dict[str, str | None]]:
+        """The state before a run loads anything: every spec-like entry of the searched directories is hashed.
+
+        `remember` records these hashes, not ones taken after the run: a spec edited while the run was loading
+        then differs from the record, and the next run is a full one.
+        """
+        candidates = [Path(d) / name for d in self.dirs for name, kind, _ in (listing(d) or [])
+                      if kind in ("file", "link") and name.endswith((".yaml", ".yml"))]
+        return self.state(candidates)
+
+
 def _cache_dir(out: Path) -> Path | None:
     """The cache directory when it is safe to use (no link, nothing else in the way)."""
     root = Path(os.path.realpath(out))
@@ -225,9 +236,13 @@ def up_to_date(out: Path, inputs: Inputs, for_generate: bool) -> Answer | None:
     return Answer(len(record.outputs), warnings)
 
 
-def remember(out: Path, inputs: Inputs, loaded: frozenset[Path], outputs: dict[str, str], for_generate: bool,
-             warnings: tuple = ()) -> None:
-    """Record a successful run whose outputs are now on disk; a record that cannot be written is a slower run."""
+def remember(out: Path, inputs: Inputs, before: tuple, loaded: frozenset[Path], outputs: dict[str, str],
+             for_generate: bool, warnings: tuple = ()) -> None:
+    """Record a successful run whose outputs are now on disk; a record that cannot be written is a slower run.
+
+    `before` is `inputs.snapshot()` taken before loading: the record holds those hashes of the files loaded,
+    and nothing is recorded when the directories changed or a loaded file was not in the snapshot.
+    """
     import tempfile
 
     from slokit.write import Unsafe, _read, _walk
@@ -237,8 +252,10 @@ def remember(out: Path, inputs: Inputs, loaded: frozenset[Path], outputs: dict[s
         return
     root = Path(os.path.realpath(out))
     dirs, files = inputs.state(sorted(loaded))
-    if None in files.values():
+    before_dirs, before_files = before
+    if None in files.values() or dirs != before_dirs or not set(files) <= set(before_files):
         return
+    files = {f: before_files[f] for f in files}
     try:
         _walk(root, N.MANIFEST_FILE)
         manifest = _sha(_read(root / N.MANIFEST_FILE))

@@ -219,3 +219,25 @@ def test_a_symlinked_record_is_not_used(project, tmp_path, loads):
     (project / RECORD).symlink_to(elsewhere)
     loads.clear()
     assert generate(project).exit_code == 0 and loads == [1]
+
+
+def test_a_spec_edited_while_a_run_loads_is_not_hidden_by_its_record(project, tmp_path, monkeypatch):
+    """The record holds the inputs as they were before the run read them, not as they are after it."""
+    settle(project)
+    spec = project / "slos" / "support-chatbot.yaml"
+    real = P.load_project
+
+    def load_then_edit(*args, **kwargs):
+        loaded = real(*args, **kwargs)
+        spec.write_text(spec.read_text(encoding="utf-8").replace("objective: 99.5", "objective: 99.6", 1),
+                        encoding="utf-8")
+        return loaded
+
+    (project / "alerts" / "support-chatbot.rules.yaml").write_text("# edited\n", encoding="utf-8")  # a full run
+    monkeypatch.setattr(P, "load_project", load_then_edit)
+    assert generate(project).exit_code == 0
+    monkeypatch.setattr(P, "load_project", real)
+    assert generate(project, "--check").exit_code == 1  # the edit is seen: the outputs are of the older spec
+    assert generate(project).exit_code == 0
+    got = outputs(project)
+    assert got == truth(project, tmp_path)
