@@ -241,6 +241,8 @@ class SLOPlan:
     exhausted_alert: bool = False  # SLOErrorBudgetExhausted is generated (`alerting.budget_exhausted`)
     # Windows averaged from the base rate sampled every 5m (the SLO window when no alert reads it), not every one.
     coarse_windows: tuple[str, ...] = ()
+    # Windows with a recorded burn rate (the alerts' and the base window); the others record the error ratio only.
+    burn_windows: tuple[str, ...] = ()
 
     @property
     def objective_ratio(self) -> Decimal:
@@ -718,7 +720,8 @@ def exhausted_alert_enabled(spec: ServiceSpec, slo: SLO, conventions: Alerting |
 
 
 def _slo_rules(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, windows: tuple[int, ...],
-               group_by: tuple[str, ...], error_budget: Decimal, coarse: tuple[int, ...] = ()) -> list[RecordingRule]:
+               group_by: tuple[str, ...], error_budget: Decimal, coarse: tuple[int, ...] = (),
+               burn_windows: tuple[int, ...] = ()) -> list[RecordingRule]:
     rules: list[RecordingRule] = []
     for w in windows:
         text = format_duration(w)
@@ -731,7 +734,11 @@ def _slo_rules(ctx: _Context, slo: SLO, ids: Identity, sli: SLIPlan, windows: tu
         text = format_duration(w)
         bad, total = ids.series(N.slo_bad_rate(text)), ids.series(N.slo_total_rate(text))
         rules.append(RecordingRule(N.slo_error_ratio(text), f"{bad}\n/\n({total} > 0)\nor\n0 * {total}", ids.recorded))
+    # Burn rates only where something reads them: the alerts' windows and the base window (dashboards, the
+    # rule tests); elsewhere the burn rate is the error ratio over a constant and would only cost a rule.
     for w in windows:
+        if w not in burn_windows:
+            continue
         text = format_duration(w)
         rules.append(RecordingRule(N.slo_burn_rate(text), f"{ids.series(N.slo_error_ratio(text))} / {budget}",
                                    ids.recorded))
@@ -785,7 +792,8 @@ def _sloth_group(ctx: _Context, slo: SLO, ids: Identity, windows: tuple[int, ...
         RecordingRule(N.SLOTH_ERROR_BUDGET, f"vector({number(error_budget)})", labels_of(labels)),
         RecordingRule(N.SLOTH_TIME_PERIOD_DAYS, f"vector({number(days)})", labels_of(labels)),
         RecordingRule(N.SLOTH_CURRENT_BURN, alias(N.slo_burn_rate(format_duration(BASE_WINDOW))), labels_of(labels)),
-        RecordingRule(N.SLOTH_PERIOD_BURN, alias(N.slo_burn_rate(period)), labels_of(labels)),
+        RecordingRule(N.SLOTH_PERIOD_BURN, f"{alias(N.slo_error_ratio(period))} / {number(error_budget)}",
+                      labels_of(labels)),
         RecordingRule(N.SLOTH_PERIOD_BUDGET_REMAINING, alias(N.SLO_BUDGET_REMAINING), labels_of(labels)),
         RecordingRule(N.SLOTH_INFO, "vector(1)",
                       labels_of({**labels, N.SLOTH_OBJECTIVE: number(_dec(slo.objective))})),
@@ -829,7 +837,8 @@ def plan_slo(ctx: _Context, slo: SLO, index: int = 0) -> SLOPlan:
     rules: list[RecordingRule | AlertingRule] = []
     alert_windows = {w for t in burn_tiers for w in (t.long_s, t.short_s)}
     coarse = tuple(w for w in windows if uses_coarse_average(w, window_s, alert_windows))
-    rules += _slo_rules(ctx, slo, ids, sli, windows, group_by, error_budget, coarse)
+    burn_windows = tuple(w for w in windows if w in alert_windows or w == BASE_WINDOW)
+    rules += _slo_rules(ctx, slo, ids, sli, windows, group_by, error_budget, coarse, burn_windows)
     exhausted = exhausted_alert_enabled(spec, slo, conventions) and (page.enabled or ticket.enabled)
     rules += _slo_alerts(ctx, slo, ids, sli, tiers, group_by, min_per_hour, page, ticket, index, exhausted)
     return SLOPlan(
@@ -837,6 +846,7 @@ def plan_slo(ctx: _Context, slo: SLO, index: int = 0) -> SLOPlan:
         error_budget=error_budget, window=slo.window, window_s=window_s, sli=sli, group_by=group_by,
         windows=tuple(format_duration(w) for w in windows), tiers=tiers, min_events_per_hour=min_per_hour,
         coarse_windows=tuple(format_duration(w) for w in coarse),
+        burn_windows=tuple(format_duration(w) for w in burn_windows),
         page=page, ticket=ticket, dashboard_url=ctx.dashboard_url,
         rule_group=RuleGroup(N.slo_group(spec.service, slo.name), tuple(rules)), recorded_labels=ids.extra,
         sloth_group=_sloth_group(ctx, slo, ids, windows, error_budget), exhausted_alert=exhausted,

@@ -236,3 +236,11 @@ def test_the_documented_tier_table_is_what_the_plan_computes():
             assert cell.strip() == f"{t.long_window} / {t.short_window}"
             assert burn.strip() == number(t.burn_factor) and severity.strip() == t.severity
             assert share.strip() == f"{number(t.budget_percent)}%"
+
+
+def test_burn_rates_are_recorded_only_where_alerts_or_the_base_window_read_them():
+    slo = slo_named(example_plan(), "support-chatbot", "api-success")
+    recorded = {r.record for r in slo.rule_group.recording_rules}
+    assert slo.burn_windows == ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+    assert N.slo_burn_rate("30d") not in recorded and N.slo_error_ratio("30d") in recorded
+    assert {N.slo_burn_rate(w) for w in slo.alert_windows} <= recorded

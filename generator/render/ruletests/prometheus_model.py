@@ -695,7 +695,7 @@ class ServiceModel:
                 ratio[key] = bad[key] / tv if (tv > 0 and key in bad) else 0 * tv
             ratios[w] = ratio
             self._record(snap, N.slo_error_ratio(w), slo.name, ratio)
-        for w in slo.windows:
+        for w in slo.burn_windows:
             self._record(snap, N.slo_burn_rate(w), slo.name, {k: v / budget for k, v in ratios[w].items()})
         full = _duration_label(slo.window_s)
         remaining = {k: 1 - v / budget for k, v in ratios[full].items()}
