@@ -192,6 +192,14 @@ _VALUE_ERROR_HINTS = {
 }
 
 
+def _otel_name_hint(name: str) -> str:
+    """A dotted OpenTelemetry name: the name Prometheus (2.x, no UTF-8 names) stores after translation."""
+    stem = "_".join(part for part in "".join(c if c.isalnum() or c == "_" else "_" for c in name).split("_") if part)
+    return (f"an OpenTelemetry name? Prometheus stores it translated: {stem}, plus the unit suffix (_seconds for "
+            f"unit s, none for annotations such as {{token}}) and _total for counters; write that name and keep "
+            f"the OpenTelemetry one in the catalog under `otel: {{name: {name}}}`")
+
+
 def _patterns(annotation) -> set[str]:
     """Every string pattern constraint inside an annotation (through Optional and Annotated)."""
     found = set()
@@ -258,6 +266,8 @@ def _message(e: _Error, model: type[BaseModel]) -> tuple[str, str]:
         what, hint = _PATTERN_TEXT[pattern]
         if pattern == m.METRIC_NAME_PATTERN and isinstance(v, str) and "{" in v:
             hint = "write only the metric name and put label filters under `match:`, e.g. match: {status: ok}"
+        elif pattern == m.METRIC_NAME_PATTERN and isinstance(v, str) and "." in v:
+            hint = _otel_name_hint(v)
         subject = "" if e.at_key else f"{name} "
         return f"{subject}{_show(v)} {what}", hint
     if t == "string_pattern_mismatch" and name == "unit":

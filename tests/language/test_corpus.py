@@ -57,6 +57,7 @@ CATEGORIES = {
                                       "match-not-excludes-everything", "match-not-value-not-allowed",
                                       "match-empty-condition", "ratio-on-bucket-series"],
     "naming conventions under --strict": ["catalog-counter-without-total"],
+    "dotted OpenTelemetry names": ["metric-name-dotted-otel"],
     "names with quotes, braces, slashes or ..": ["name-with-quotes", "name-with-braces", "name-with-slashes-and-dots",
                                                  "name-with-newline", "name-with-template", "match-value-with-quote",
                                                  "metric-name-with-selector", "alert-label-name-with-quote"],
