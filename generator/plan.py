@@ -517,18 +517,22 @@ def _raw_window_rules(ids: Identity, sli: SLIPlan, window: str,
     evaluation (rules of a group run in order), not the raw total selector
     again: PromQL evaluates both sides of `or`, so a fallback on the raw
     selector read every total series twice, and a threshold SLI its `_count`
-    twice. The recorded series carries the SLO's labels, hence `ignoring`.
+    twice. The two sides are matched `on` the SLO's group_by labels only (not
+    `ignoring` the SLO's own labels): where the engine stores labels of its own
+    on what it records (Thanos Ruler and vmalert external labels), `ignoring`
+    left those on the recorded side, so the sides no longer matched and `or`
+    kept both, two series that collide once the rule's labels are applied.
     """
     total = _rate(sli, sli.total_query, window, group_by)
     events = _rate(sli, sli.events_query, window, group_by)
     recorded = ids.series(N.slo_total_rate(window))
-    ignoring = f"ignoring ({', '.join(k for k, _ in ids.recorded)})"
+    match = f"on ({', '.join(group_by)})"
     if sli.events == "bad":
         # A bad-events series that has never been incremented does not exist;
         # without the fallback the error ratio would vanish instead of being 0.
-        bad = f"{events}\nor {ignoring}\n0 * {recorded}"
+        bad = f"{events}\nor {match}\n0 * {recorded}"
     else:
-        bad = f"{recorded}\n- {ignoring}\n(\n  {events}\n  or {ignoring}\n  0 * {recorded}\n)"
+        bad = f"{recorded}\n- {match}\n(\n  {events}\n  or {match}\n  0 * {recorded}\n)"
     return [RecordingRule(N.slo_total_rate(window), total, ids.recorded),
             RecordingRule(N.slo_bad_rate(window), bad, ids.recorded)]
 

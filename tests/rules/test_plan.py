@@ -109,9 +109,37 @@ def test_zero_traffic_gives_ratio_zero_not_nan():
     # A never-incremented counter of good events gives 0 bad events, not none; the fallback reads the total
     # recorded just before (the raw selector once per window, not twice).
     bad = rules[N.slo_bad_rate("5m")]
-    assert bad.endswith('\nor ignoring (service, slo)\n0 * slo:total_events:rate5m{service="support-chatbot", '
+    assert bad.endswith('\nor on ()\n0 * slo:total_events:rate5m{service="support-chatbot", '
                         'slo="api-success"}')
     assert "rate(llm_requests_total" in bad and bad.count("rate(") == 1
+
+
+@pytest.mark.parametrize("service, name", [("support-chatbot", "api-success"), ("rag-assistant", "answer-success")])
+def test_bad_events_survive_a_ruler_that_stores_external_labels(tmp_path, service, name):
+    """Thanos Ruler and vmalert store their external labels on what they record, so the recorded total read
+    back carries a label the raw sums do not: the bad-events rule must still give one series, total - good
+    (or bad), not the total itself (the sides of `ignoring (service, slo)` stopped matching)."""
+    from .promtool import run_tests
+
+    slo = slo_named(example_plan(), service, name)
+    rules = {r.record: r.expr for r in slo.rule_group.recording_rules}
+    bad_expr = rules[N.slo_bad_rate("5m")]
+    raw = {"support-chatbot": 'llm_requests_total{feature="support_chat", status="server_error"}',
+           "rag-assistant": 'llm_requests_total{feature="rag_answer", status="ok"}'}[service]
+    assert raw.split("{")[0] in bad_expr
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [
+        {"record": "test:bad", "expr": bad_expr}]}]}))
+    # 6 events/s of which the raw counter counts 2 (bad, or good): bad is 2 or 4, on one series.
+    total = f'{N.slo_total_rate("5m")}{{service="{service}", slo="{name}", cluster="eu-1"}}'
+    want = 2 if service == "support-chatbot" else 4
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump({"rule_files": ["rules.yaml"], "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": [
+            {"series": total, "values": "6x20"},
+            {"series": raw, "values": "0+120x20"}],
+            "promql_expr_test": [
+                {"expr": "test:bad", "eval_time": "15m", "exp_samples": [{"labels": "test:bad", "value": want}]}]}]}))
+    proc = run_tests(tmp_path / "test.yaml")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_threshold_sli_reads_its_count_once_per_window():
