@@ -67,6 +67,8 @@ _ALL = (
     Code("SLK220", "bad-regex", "a selector's `regex` that is not valid RE2 (Prometheus's regex language)"),
     Code("SLK221", "selects-nothing", "a selector's regex or `not` that leaves none of the label's declared values"),
     Code("SLK222", "unit-mismatch", "a threshold written as a duration on a histogram whose unit is not a time"),
+    Code("SLK223", "untested-raw-sli", "warning: a raw SLI that is not a single rate(selector[{{window}}]), so the "
+         "generated rule tests cannot feed it and the SLO is untested"),
     Code("SLK228", "ruler-limit", "a rule group or project over the Mimir / Cortex ruler limits in slokit.yaml, or a "
          "label a Thanos Ruler external label would replace"),
     # Outputs and rule tests
@@ -116,6 +118,7 @@ MISSING_OWNER = "SLK219"
 BAD_REGEX = "SLK220"
 SELECTS_NOTHING = "SLK221"
 UNIT_MISMATCH = "SLK222"
+UNTESTED_RAW_SLI = "SLK223"
 RULER_LIMIT = "SLK228"
 STALE_OUTPUT = "SLK301"
 RULE_TEST_FAILED = "SLK302"

@@ -201,3 +201,31 @@ def parse_selectors(expr: str) -> list[tuple[str | None, list[tuple[str, str, st
 def match_op(op) -> str:
     text = str(op)
     return {"MatchOp.Equal": "=", "Equal": "="}.get(text, text)
+
+
+def plain_rate_selector(expr: str) -> str | None:
+    """The selector of a raw SLI expression `[sum [by (...)]] (rate(<selector>[{{window}}]))`, else None.
+
+    Only that form can be fed synthetic input by the generated rule tests (and
+    is told apart at validation, so an SLO that stays untested is said so).
+    """
+    import promql_parser as P
+
+    try:
+        node = P.parse(expr.replace("{{window}}", "5m"))
+    except BaseException:  # noqa: BLE001 - the Rust parser raises pyo3 panics; validated input parses
+        return None
+    while True:
+        if isinstance(node, P.ParenExpr):
+            node = node.expr
+        elif isinstance(node, P.AggregateExpr) and str(node.op) == "sum" and node.param is None:
+            node = node.expr
+        else:
+            break
+    if not (isinstance(node, P.Call) and node.func.name == "rate" and len(node.args) == 1
+            and isinstance(node.args[0], P.MatrixSelector)):
+        return None
+    vs = node.args[0].vector_selector
+    if vs.offset is not None or vs.at is not None or vs.matchers.or_matchers:
+        return None
+    return vs.prettify()

@@ -38,7 +38,7 @@ from slokit.model import (
     duration_seconds,
     resolve_series,
 )
-from slokit.promql import compile_regex, number, parse_selectors
+from slokit.promql import compile_regex, number, parse_selectors, plain_rate_selector
 from slokit.units import in_unit, is_duration, same_bound
 
 if TYPE_CHECKING:
@@ -555,7 +555,19 @@ class _ServiceCheck:
                 ok = False
             else:
                 metrics += found
+        if ok:
+            self.untested_raw(raw, path)
         return metrics if ok else None
+
+    def untested_raw(self, raw: RawSLI, path: PathKey) -> None:
+        """Say so when the generated rule tests cannot feed a raw SLI (never a silently empty test)."""
+        plain = raw.error_ratio is None and all(
+            plain_rate_selector(expr) is not None for expr in (raw.good or raw.bad, raw.total) if expr is not None)
+        if not plain:
+            self.r.warn(path, "this raw SLI is not a single rate(selector[{{window}}]) per role, so the generated "
+                        "rule tests cannot derive its input: the SLO's rules are untested",
+                        "write a typed ratio or threshold SLI where one fits, or write its tests by hand in "
+                        "alerts/tests/ (slokit test runs them too)", code=C.UNTESTED_RAW_SLI)
 
     def promql(self, expr: str, path: PathKey, role: str) -> list[str] | None:
         """Parse one raw expression; return the catalog metrics it reads, or None."""

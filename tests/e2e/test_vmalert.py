@@ -122,11 +122,12 @@ def run(tmp_path_factory):
         scrape = localize_config(yaml.safe_load(STACK_PROMETHEUS.read_text()), {"demo-app": app.address}, [], None,
                                  INTERVAL)
         vm = stack.enter_context(VictoriaMetricsServer(work / "vm", scrape, latency_offset="1s"))
-        # No -external.label on vmalert: it would be stored on every recorded series, and the bad-events
-        # fallback `or ignoring (service, slo) 0 * <recorded total>` would then keep both sides (vmalert:
-        # "result contains metrics with the same labelset"). Prometheus' alerts carry engine="prometheus"
-        # (external labels are not stored), vmalert's none; the second vmalert notifies a sink of its own.
-        vmalert = stack.enter_context(VMAlertServer(vm_rules, vm.url, work / "vmalert", am.url, INTERVAL))
+        # vmalert stores its -external.label on every series it records, so the rules read their own
+        # recorded totals back with a label the raw sums lack: the bad-events rules must still match them
+        # (they match `on` the group_by labels). Prometheus' external labels are not stored; the second
+        # vmalert notifies a sink of its own.
+        vmalert = stack.enter_context(VMAlertServer(vm_rules, vm.url, work / "vmalert", am.url, INTERVAL,
+                                                    extra_args=["-external.label=engine=vmalert"]))
         sink = stack.enter_context(WebhookReceiver())
         vm_default = stack.enter_context(VictoriaMetricsServer(work / "vm-default", scrape))
         vmalert_default = stack.enter_context(VMAlertServer(vm_rules, vm_default.url, work / "vmalert-default",
@@ -217,7 +218,7 @@ def scenario(app, prom, vms, engines, alerts, page, hook, timeline, notes) -> No
         limit = default_bound if engine.name == "vmalert-default" else bound
         assert fired <= limit, f"{engine.name}: page after {fired:.1f}s, bound {limit:.1f}s"
     notification, _ = hook.wait_for_alert(
-        lambda a: page.matches(a["labels"]) and "engine" not in a["labels"] and a["status"] == "firing",
+        lambda a: page.matches(a["labels"]) and a["labels"].get("engine") == "vmalert" and a["status"] == "firing",
         5.0, what="vmalert's page at the webhook")
     timeline.mark("vmalert", f"page notification at the webhook after {notification.received_at - start:.1f}s")
     assert notification.received_at - start <= bound

@@ -58,6 +58,7 @@ CATEGORIES = {
                                       "match-empty-condition", "ratio-on-bucket-series"],
     "naming conventions under --strict": ["catalog-counter-without-total"],
     "dotted OpenTelemetry names": ["metric-name-dotted-otel"],
+    "raw SLIs the rule tests cannot feed, under --strict": ["raw-untested-expression"],
     "names with quotes, braces, slashes or ..": ["name-with-quotes", "name-with-braces", "name-with-slashes-and-dots",
                                                  "name-with-newline", "name-with-template", "match-value-with-quote",
                                                  "metric-name-with-selector", "alert-label-name-with-quote"],

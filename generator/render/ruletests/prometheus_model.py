@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable
 from slokit import naming as N
 from slokit.model import duration_seconds
 from slokit.plan import BudgetPlan, ServicePlan, SLOPlan
-from slokit.promql import compile_regex, number, parse_selectors
+from slokit.promql import compile_regex, number, parse_selectors, plain_rate_selector
 from slokit.windows import BASE_WINDOW, COARSE_STEP, uses_raw_counters
 
 Labels = tuple[tuple[str, str], ...]
@@ -155,26 +155,8 @@ def rate_selector(expr: str) -> Sel | None:
     Other raw expressions are valid SLIs, but no model can know what arbitrary
     PromQL computes, so their synthetic input cannot be derived.
     """
-    import promql_parser as P
-
-    try:
-        node = P.parse(expr.replace("{{window}}", "5m"))
-    except BaseException:  # noqa: BLE001 - the Rust parser raises pyo3 panics; validated input parses
-        return None
-    while True:
-        if isinstance(node, P.ParenExpr):
-            node = node.expr
-        elif isinstance(node, P.AggregateExpr) and str(node.op) == "sum" and node.param is None:
-            node = node.expr
-        else:
-            break
-    if not (isinstance(node, P.Call) and node.func.name == "rate" and len(node.args) == 1
-            and isinstance(node.args[0], P.MatrixSelector)):
-        return None
-    vs = node.args[0].vector_selector
-    if vs.offset is not None or vs.at is not None or vs.matchers.or_matchers:
-        return None
-    return parse_selector(vs.prettify())
+    text = plain_rate_selector(expr)
+    return None if text is None else parse_selector(text)
 
 
 @dataclass(frozen=True)

@@ -924,16 +924,32 @@ def _text(service: ServicePlan, data: dict[str, Any], notes: list[str], what: st
     return yaml_header(service.sources) + "".join(lines) + dump_yaml(data)
 
 
+def _asserts(group: dict[str, Any]) -> bool:
+    return bool(group.get("input_series")) and bool(group.get("alert_rule_test") or group.get("promql_expr_test"))
+
+
+def _without_empty_tests(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The test file without test groups that feed nothing or assert nothing (they pass whatever the rules
+    say); None when no group is left, so no file is written (validation already warned the SLO is untested)."""
+    groups = [g for g in data["tests"] if _asserts(g)]
+    return {**data, "tests": groups} if groups else None
+
+
 def render_service(service: ServicePlan, catalog: Catalog, semantics: Semantics = PROMETHEUS_2) -> dict[str, str]:
     out = {}
     tests = build_tests(service, catalog, semantics)
-    out[N.rule_tests_path(service.service)] = _text(
-        service, tests.main, tests.notes, "Unit tests of the rules of this service, on synthetic series.", semantics)
+    main = _without_empty_tests(tests.main)
+    if main is not None:
+        out[N.rule_tests_path(service.service)] = _text(
+            service, main, tests.notes, "Unit tests of the rules of this service, on synthetic series.", semantics)
     if tests.budgets is not None:
         out[N.budget_rule_tests_path(service.service)] = _text(
             service, tests.budgets, [], "A week of synthetic spend, evaluated every 30m, for the cost "
             "regression alert.", semantics)
-    for step, data in tests.thresholds.items():
+    for step, found in tests.thresholds.items():
+        data = _without_empty_tests(found)
+        if data is None:
+            continue
         out[N.threshold_rule_tests_path(service.service, _duration(step))] = _text(
             service, data, [], f"Burn-rate tiers and budget alerts just below and just above their thresholds, "
             f"evaluated every {_duration(step)}: a wrong factor or window moves the instants they assert.", semantics)
