@@ -105,7 +105,7 @@ def test_loadgen_cli_prints_a_summary(live_app):
 
 def test_bad_catalog_exits_1_with_a_positioned_message(tmp_path):
     path = tmp_path / "catalog.yaml"
-    path.write_text("version: 1\nmetrics:\n  llm_x:\n    type: summary\n")
+    path.write_text("version: 1\nmetrics:\n  llm_x:\n    type: timer\n")
     cmd = _app_command() + ["--catalog", str(path), "--port", str(free_port())]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
                          env={**os.environ, "SLOKIT_APP_ADMIN_TOKEN": "x"})

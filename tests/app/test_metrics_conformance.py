@@ -91,7 +91,7 @@ def test_bad_catalog_is_reported_with_position(tmp_path):
     from slokit.errors import SlokitError
 
     path = tmp_path / "catalog.yaml"
-    path.write_text("version: 1\nmetrics:\n  llm_x:\n    type: summary\n    unit: s\n    help: x\n")
+    path.write_text("version: 1\nmetrics:\n  llm_x:\n    type: timer\n    unit: s\n    help: x\n")
     with pytest.raises(SlokitError) as err:
         make_harness(catalog_path=path)
     assert err.value.diagnostics and all(d.path == str(path) and d.line >= 1 for d in err.value.diagnostics)
