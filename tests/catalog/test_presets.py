@@ -19,7 +19,7 @@ from slokit.validate import check_catalog
 from support.fixtures import REPO_ROOT, slokit_argv
 from support.prometheus import binary
 
-PRESETS = ["litellm", "otel-genai", "vllm"]
+PRESETS = ["litellm", "openlit", "openllmetry", "otel-genai", "vllm"]
 EXAMPLES = REPO_ROOT / "docs" / "examples" / "presets"
 
 
@@ -46,13 +46,14 @@ def test_bundled_presets_are_listed_printed_and_pass_the_catalog_checks():
         catalog, source = load_preset(name)
         assert catalog.metrics and not check_catalog(catalog, source), name
     unknown = slokit("catalog", "preset", "nope")
-    assert unknown.returncode == 2 and "bundled presets: litellm, otel-genai, vllm" in unknown.stderr
+    assert unknown.returncode == 2 and "bundled presets: litellm, openlit, openllmetry, otel-genai, vllm" in unknown.stderr
 
 
 def test_without_third_party_the_presets_fail_todays_naming_checks(tmp_path):
     """The flag is what lets them in: strip it and the colon, _total and unit checks fire."""
     for name, expected in (("vllm", "contains ':'"), ("litellm", "does not end in _seconds"),
-                           ("otel-genai", "does not end in _tokens")):
+                           ("otel-genai", "does not end in _tokens"),
+                           ("openllmetry", "does not end in _tokens"), ("openlit", "does not end in _usd")):
         data = yaml.safe_load(preset_text(name))
         for metric in data["metrics"].values():
             metric.pop("third_party")
@@ -91,6 +92,61 @@ def test_otel_genai_names_are_the_translated_convention_names():
         assert label in catalog.labels
 
 
+# The Prometheus names the OpenTelemetry Prometheus exporter writes for each
+# instrument's name and unit (the unit is what makes OpenLLMetry's differ).
+SUFFIX = {"s": "_seconds", "1": "", "{token}": "", "USD": "_USD", "token": "_token", "choice": "_choice",
+          "time": "_time", "element": "_element"}
+THIRD_PARTY_UNITS = {
+    "openlit": {"gen_ai.client.operation.duration": "s", "gen_ai.client.token.usage": "{token}",
+                "gen_ai.client.operation.time_to_first_chunk": "s", "gen_ai.client.operation.time_per_output_chunk": "s",
+                "gen_ai.server.time_to_first_token": "s", "gen_ai.server.time_per_output_token": "s",
+                "gen_ai.server.request.duration": "s", "gen_ai.usage.cost": "USD", "gen_ai.total.requests": "1",
+                "gen_ai.usage.input_tokens": "1", "gen_ai.usage.output_tokens": "1",
+                "gen_ai.usage.reasoning_tokens": "1"},
+    "openllmetry": {"gen_ai.client.operation.duration": "s", "gen_ai.client.token.usage": "token",
+                    "gen_ai.server.time_to_first_token": "s", "llm.chat_completions.streaming_time_to_generate": "s",
+                    "gen_ai.client.generation.choices": "choice", "llm.openai.chat_completions.exceptions": "time",
+                    "llm.openai.embeddings.exceptions": "time", "llm.openai.image_generations.exceptions": "time",
+                    "llm.openai.embeddings.vector_size": "element"},
+}
+
+
+@pytest.mark.parametrize("preset", sorted(THIRD_PARTY_UNITS))
+def test_instrumentation_presets_name_what_the_exporter_writes(preset):
+    """Each OpenLIT / OpenLLMetry instrument, translated by its unit: exactly the preset's metrics."""
+    catalog, _ = load_preset(preset)
+    expected = {}
+    for otel_name, unit in THIRD_PARTY_UNITS[preset].items():
+        counter = unit in ("1", "choice", "time", "element")
+        expected[otel_name.replace(".", "_") + SUFFIX[unit] + ("_total" if counter else "")] = otel_name
+    assert {name: metric.otel.name for name, metric in catalog.metrics.items()} == expected
+    for name, metric in catalog.metrics.items():
+        assert metric.third_party and metric.type == ("counter" if name.endswith("_total") else "histogram"), name
+        for label in metric.labels:
+            assert label in catalog.labels, (name, label)
+
+
+def test_openllmetry_differs_from_otel_genai_where_its_source_does():
+    ours, _ = load_preset("openllmetry")
+    semconv, _ = load_preset("otel-genai")
+    # No bucket advice in OpenLLMetry: the SDK's defaults, not the conventions' boundaries.
+    assert ours.metrics["gen_ai_client_operation_duration_seconds"].buckets[:3] == [0, 5, 10]
+    assert semconv.metrics["gen_ai_client_operation_duration_seconds"].buckets[0] == 0.01
+    assert "gen_ai_client_token_usage" not in ours.metrics and "gen_ai_client_token_usage" in semconv.metrics
+    assert ours.metrics["llm_openai_chat_completions_exceptions_time_total"].labels == ["error_type"]
+
+
+def test_openlit_replaces_otel_genai_rather_than_joining_it(tmp_path):
+    """The shared names carry OpenLIT's labels: including both is an error at the include line, not a silent pick."""
+    catalog, source = write_catalog(tmp_path, "version: 1\ninclude: [otel-genai, openlit]\n")
+    _, diags = apply_includes(catalog, source)
+    messages = [d.message for d in diags]
+    assert "presets 'otel-genai' and 'openlit' define metric gen_ai_client_operation_duration_seconds differently" \
+        in messages, messages
+    merged, diags = apply_includes(*write_catalog(tmp_path, "version: 1\ninclude: [openlit]\n"))
+    assert not diags and {"gen_ai_usage_cost_USD", "gen_ai_total_requests_total"} <= set(merged.metrics)
+
+
 def test_include_adds_the_preset_and_the_users_entries_win(tmp_path):
     catalog, source = write_catalog(tmp_path, (
         "version: 1\ninclude: [otel-genai]\nlabels:\n  gen_ai_request_model:\n    values: [gpt-4o, other]\n"
@@ -108,7 +164,7 @@ def test_include_errors_are_positioned(tmp_path):
     _, diags = apply_includes(catalog, source)
     assert [(d.line, d.message) for d in diags] == [(2, "unknown preset 'otel-genaii'"),
                                                     (2, "preset 'vllm' is included twice")]
-    assert "bundled presets: litellm, otel-genai, vllm" in diags[0].hint
+    assert "bundled presets: litellm, openlit, openllmetry, otel-genai, vllm" in diags[0].hint
     # Two presets that define one name differently: an error, neither wins.
     vllm, vllm_source = load_preset("vllm")
     other = vllm.model_copy(update={"labels": {**vllm.labels, "engine": vllm.labels["model_name"]}})
