@@ -17,7 +17,8 @@ from . import mutation as M
 ONCE_SURVIVED = ("api-success 1h tier: burn factor 14.4 -> 20", "api-success 1h tier: short window 5m -> 30m",
                  "api-success 6h tier: burn factor 6 -> 9", "api-success 6h tier: short window 30m -> 5m",
                  "api-success 3d tier: burn factor 1 -> 2", "answered-not-refused 12h tier: burn factor 1.4 -> 2",
-                 "monthly-spend: cost-regression factor 1.5 -> 3")
+                 "monthly-spend: cost-regression factor 1.5 -> 3",
+                 "api-success: traffic guard 60 -> 120 events/h")
 
 
 def test_the_mutants_that_once_survived_are_killed(tmp_path):

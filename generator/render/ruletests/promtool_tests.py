@@ -610,6 +610,34 @@ def low_traffic(inputs: Inputs) -> Scenario | None:
                     series, checks, minutes)
 
 
+GUARD_UNDER, GUARD_OVER = 0.8, 1.25  # traffic as a multiple of min_events_per_hour, around the guard
+GUARD_MINUTES = 75  # the page tier's 1h window is full of the steady traffic by then
+
+
+def guard_edges(inputs: Inputs) -> list[Scenario]:
+    """100% errors at traffic just under, then (a second scenario) just over each min_events_per_hour:
+    silent, then paging, so a guard moved either way changes what the tests see (far under is low_traffic)."""
+    guarded = [inp for inp in inputs.slos if inp.slo.min_events_per_hour]
+    if not guarded:
+        return []
+    out = []
+    for factor, verdict in ((GUARD_UNDER, "silent"), (GUARD_OVER, "alerting")):
+        series: list[Series] = []
+        for inp in inputs.slos:
+            if inp.slo.min_events_per_hour:
+                per_minute = float(inp.slo.min_events_per_hour) / 60 * factor
+                profile: Profile = lambda k, n=per_minute: (n, 1.0)
+            else:
+                profile = lambda k: (0.0, 0.0)
+            for gi in range(len(inp.groups)):
+                series += _series_for(inp, gi, profile, GUARD_MINUTES + 1)
+        checks = [Check(GUARD_MINUTES, (N.ALERT_BURN,), (N.slo_total_rate("1h"),))]
+        names = ", ".join(inp.slo.name for inp in guarded)
+        out.append(Scenario(f"100% errors at {factor}x min_events_per_hour ({names}), other SLOs idle: "
+                            f"{verdict} where the guard alone decides", series, checks, GUARD_MINUTES))
+    return out
+
+
 def zero_then_gone(inputs: Inputs) -> Scenario:
     last = 10
     series: list[Series] = []
@@ -848,6 +876,7 @@ def _scenarios(inputs: Inputs, traffic: float, share: float) -> list[Scenario]:
     low = low_traffic(inputs)
     if low is not None:
         out.append(low)
+    out += guard_edges(inputs)
     exhausted = slo_exhaustion(inputs, traffic)
     if exhausted is not None:
         out.append(exhausted)
