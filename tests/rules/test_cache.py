@@ -112,7 +112,7 @@ def test_another_slokit_version_or_code_reuses_nothing(project, monkeypatch, cha
         monkeypatch.setattr(C, "code_digest", lambda: "another generator")
     rendered = []
     real = rule_tests.render_service
-    monkeypatch.setattr(rule_tests, "render_service", lambda s, c: rendered.append(s.service) or real(s, c))
+    monkeypatch.setattr(rule_tests, "render_service", lambda s, c, *rest: rendered.append(s.service) or real(s, c, *rest))
     assert generate(project).exit_code == 0
     assert sorted(rendered) == ["rag-assistant", "support-chatbot"]
 
@@ -127,7 +127,7 @@ def test_one_changed_service_renders_only_its_tests(project, tmp_path, monkeypat
                      encoding="utf-8")
     rendered = []
     real = rule_tests.render_service
-    monkeypatch.setattr(rule_tests, "render_service", lambda s, c: rendered.append(s.service) or real(s, c))
+    monkeypatch.setattr(rule_tests, "render_service", lambda s, c, *rest: rendered.append(s.service) or real(s, c, *rest))
     assert generate(project).exit_code == 0
     assert rendered == ["support-chatbot"]
     assert outputs(project) == truth(project, tmp_path)

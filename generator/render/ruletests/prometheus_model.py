@@ -282,9 +282,19 @@ def avg_over_time(values: list[float]) -> float:
     return mean + c
 
 
+# Relative float noise between the model's arithmetic and Prometheus' (other summation orders).
+_NOISE = 1e-9
+
+
 def _go_g4(v: float) -> str:
-    """fmt.Sprintf("%.4g", v): Go and C agree on %g for finite values."""
-    return "%.4g" % v
+    """fmt.Sprintf("%.4g", v): Go and C agree on %g for finite values.
+
+    A value within float noise of a rounding tie (923.75 -> 923.7 or 923.8) could
+    print either way in Prometheus: ambiguous, so the caller picks other inputs."""
+    text = "%.4g" % v
+    if math.isfinite(v) and v != 0 and ("%.4g" % (v * (1 - _NOISE)) != text or "%.4g" % (v * (1 + _NOISE)) != text):
+        raise AmbiguousComparison(f"{v!r} prints within float noise of a rounding tie")
+    return text
 
 
 def humanize(v: float) -> str:
