@@ -44,10 +44,11 @@ class _PureDumper(yaml.SafeDumper):
 _Dumper.add_representer(str, _str)
 _PureDumper.add_representer(str, _str)
 
-# libyaml escapes characters beyond the Basic Multilingual Plane (an emoji: "\U0001F680") and the byte
-# order mark, which PyYAML writes as they are. Text holding such an escape (or a user's string that
-# merely looks like one) is written by the pure emitter, so the bytes never depend on libyaml.
-_LIBYAML_ONLY_ESCAPES = re.compile(r"\\(U[0-9A-F]{8}|uFEFF)")
+# libyaml escapes characters beyond the Basic Multilingual Plane (an emoji: "\U0001F680"), the byte
+# order mark and the Unicode line breaks NEL, LS and PS ("\N", "\L", "\P"), which PyYAML writes
+# otherwise. Text holding such an escape (or a user's string that merely looks like one) is written by
+# the pure emitter, so the bytes never depend on libyaml.
+_LIBYAML_ONLY_ESCAPES = re.compile(r"\\(U[0-9A-F]{8}|uFEFF|N|L|P)")
 
 
 def dump_yaml(data: Any, sort_keys: bool = False) -> str:

@@ -23,7 +23,7 @@ def pure(data) -> str:
 
 TRICKY = ["", " ", "yes", "on", "no", "null", "~", "1.0", "0x1f", "1e3", "-", ":", "a: b", "# x", "x #y", "'q'",
           '"dq"', "{{ $labels.slo }}", "  lead", "trail ", "tab\there", "multi\nline\n", "multi\nline",
-          "trailing space \nnext", "\nleading newline", "é ü ß", "日本語", "emoji 🚀", "nel\x85x", "\u2028sep",
+          "trailing space \nnext", "\nleading newline", "é ü ß", "日本語", "emoji 🚀", "nel\x85x", "\u2028sep", "\x85", "\u2028", "\u2029", "ps\u2029",
           "x" * 130, " ".join(["word"] * 40), "sum(rate(x{a=\"b\"}[5m]))\nor\n0 * sum(rate(y[5m]))", "@at", "`tick`",
           "!bang", "&amp", "*star", "%pct", "[list]", "{map}", "a,b", "?q", "|pipe", ">gt"]
 
@@ -50,3 +50,9 @@ def test_same_bytes_on_any_document(doc):
     # Top-level mappings with named keys, as slokit writes (a lone scalar ends differently, `...`, and
     # an empty key is written as `? ''` by one emitter only; slokit's keys are never empty).
     assert common.dump_yaml(doc) == pure(doc)
+
+
+def test_same_bytes_on_a_lone_unicode_line_break():
+    # Found by the property test: libyaml writes a lone NEL as "\N", the pure emitter otherwise.
+    for s in ("\x85", "\u2028", "\u2029"):
+        assert common.dump_yaml({"A": s}) == pure({"A": s}), repr(s)
