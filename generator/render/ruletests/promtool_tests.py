@@ -588,22 +588,32 @@ def budget_exhaustion(inputs: Inputs) -> list[Scenario]:
     return out
 
 
-def low_traffic(inputs: Inputs) -> Scenario | None:
-    guarded = [inp for inp in inputs.slos if inp.slo.min_events_per_hour]
-    if not guarded:
-        return None
-    minutes = 15
+def _guarded(inputs: Inputs) -> list[SLOInput]:
+    return [inp for inp in inputs.slos if inp.slo.min_events_per_hour]
+
+
+def _errors_at_guard(inputs: Inputs, per_minute: Callable[[float], float], minutes: int) -> list[Series]:
+    """100% errors for every guarded SLO at `per_minute(min_events_per_hour)` events a minute; the other SLOs
+    get no traffic at all, so an SLO sharing a metric with a guarded one does not lift its traffic."""
     series: list[Series] = []
     for inp in inputs.slos:
         if inp.slo.min_events_per_hour:
-            # Far under the guard: SLOs sharing a metric see each other's series too.
-            low = float(inp.slo.min_events_per_hour) / 60 / 47
-            profile: Profile = lambda k, low=low: (low, 1.0)
+            n = per_minute(float(inp.slo.min_events_per_hour))
+            profile: Profile = lambda k, n=n: (n, 1.0)
         else:
-            # No traffic at all, so an SLO sharing a metric with a guarded one does not lift its traffic.
             profile = lambda k: (0.0, 0.0)
         for gi in range(len(inp.groups)):
             series += _series_for(inp, gi, profile, minutes + 1)
+    return series
+
+
+def low_traffic(inputs: Inputs) -> Scenario | None:
+    guarded = _guarded(inputs)
+    if not guarded:
+        return None
+    minutes = 15
+    # Far under the guard: SLOs sharing a metric see each other's series too.
+    series = _errors_at_guard(inputs, lambda guard: guard / 60 / 47, minutes)
     checks = [Check(minutes, (N.ALERT_BURN,), (N.slo_burn_rate("5m"),))]
     names = ", ".join(inp.slo.name for inp in guarded)
     return Scenario(f"100% errors below min_events_per_hour ({names}), other SLOs idle: burning, but no alert",
@@ -617,25 +627,14 @@ GUARD_MINUTES = 75  # the page tier's 1h window is full of the steady traffic by
 def guard_edges(inputs: Inputs) -> list[Scenario]:
     """100% errors at traffic just under, then (a second scenario) just over each min_events_per_hour:
     silent, then paging, so a guard moved either way changes what the tests see (far under is low_traffic)."""
-    guarded = [inp for inp in inputs.slos if inp.slo.min_events_per_hour]
-    if not guarded:
-        return []
-    out = []
-    for factor, verdict in ((GUARD_UNDER, "silent"), (GUARD_OVER, "alerting")):
-        series: list[Series] = []
-        for inp in inputs.slos:
-            if inp.slo.min_events_per_hour:
-                per_minute = float(inp.slo.min_events_per_hour) / 60 * factor
-                profile: Profile = lambda k, n=per_minute: (n, 1.0)
-            else:
-                profile = lambda k: (0.0, 0.0)
-            for gi in range(len(inp.groups)):
-                series += _series_for(inp, gi, profile, GUARD_MINUTES + 1)
-        checks = [Check(GUARD_MINUTES, (N.ALERT_BURN,), (N.slo_total_rate("1h"),))]
-        names = ", ".join(inp.slo.name for inp in guarded)
-        out.append(Scenario(f"100% errors at {factor}x min_events_per_hour ({names}), other SLOs idle: "
-                            f"{verdict} where the guard alone decides", series, checks, GUARD_MINUTES))
-    return out
+    guarded = _guarded(inputs)
+    names = ", ".join(inp.slo.name for inp in guarded)
+    checks = [Check(GUARD_MINUTES, (N.ALERT_BURN,), (N.slo_total_rate("1h"),))]
+    return [Scenario(f"100% errors at {factor}x min_events_per_hour ({names}), other SLOs idle: "
+                     f"{verdict} where the guard alone decides",
+                     _errors_at_guard(inputs, lambda guard, f=factor: guard / 60 * f, GUARD_MINUTES),
+                     checks, GUARD_MINUTES)
+            for factor, verdict in ((GUARD_UNDER, "silent"), (GUARD_OVER, "alerting"))] if guarded else []
 
 
 def zero_then_gone(inputs: Inputs) -> Scenario:
