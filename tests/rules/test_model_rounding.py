@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from slokit.render.ruletests import promtool_tests as pt
 from slokit.render.ruletests.prometheus_model import AmbiguousComparison, humanize, humanize_percentage
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_a_value_on_a_printing_tie_is_ambiguous():
@@ -20,3 +25,56 @@ def test_values_away_from_a_tie_print_as_prometheus_does():
     assert humanize(32810.0) == "32.81k"
     assert humanize(0.0123) == "12.3m"
     assert humanize(0) == "0"
+
+
+
+def _service(tmp_path):
+    import shutil
+
+    from slokit.plan import build_plan
+    from slokit.project import load_project
+
+    d = tmp_path / "specs"
+    d.mkdir()
+    for name in ("catalog.yaml", "support-chatbot.yaml"):
+        shutil.copy(REPO / "slos" / name, d / name)
+    plan = build_plan(load_project([d / "support-chatbot.yaml"], d / "catalog.yaml"))
+    return plan.services[0], plan.catalog
+
+
+def test_a_scenario_on_a_tie_takes_another_input_variant_alone(tmp_path, monkeypatch):
+    service, catalog = _service(tmp_path)
+    before = pt.build_tests(service, catalog)
+    real, seen = pt.budget_exhaustion, []
+
+    def first_pace_ties(inputs, paces=pt.EXHAUST_PACES[0]):
+        seen.append(paces)
+        if paces == pt.EXHAUST_PACES[0]:
+            raise AmbiguousComparison("a tie")
+        return real(inputs, paces)
+
+    monkeypatch.setattr(pt, "budget_exhaustion", first_pace_ties)
+    after = pt.build_tests(service, catalog)
+    assert seen == [pt.EXHAUST_PACES[0], pt.EXHAUST_PACES[1]]
+    names = lambda t: [g["name"] for g in t.main["tests"]]
+    assert len(names(after)) == len(names(before))
+    # Only the budget scenarios changed: the others kept the first variant.
+    changed = [a for a, b in zip(names(after), names(before)) if a != b]
+    assert changed and all(f"spends {pt.EXHAUST_PACES[1][0]}x its pace" in n for n in changed)
+    assert not [n for n in after.notes if n.startswith("Left out:")]
+
+
+def test_a_scenario_on_a_tie_for_every_variant_is_left_out_with_a_note(tmp_path, monkeypatch):
+    service, catalog = _service(tmp_path)
+    before = pt.build_tests(service, catalog)
+
+    def always_ties(inputs):
+        raise AmbiguousComparison("0.5 prints within float noise of a rounding tie")
+
+    monkeypatch.setattr(pt, "zero_then_gone", always_ties)
+    after = pt.build_tests(service, catalog)
+    assert len(after.main["tests"]) == len(before.main["tests"]) - 1
+    (note,) = [n for n in after.notes if n.startswith("Left out:")]
+    assert "zero traffic, then no data" in note and "0.5 prints within float noise" in note
+    text = pt.render_service(service, catalog)["alerts/tests/support-chatbot.test.yaml"]
+    assert f"# {note}" in text
