@@ -65,28 +65,23 @@ def _external_labels(project: "Project") -> list[Diagnostic]:
     diags = []
     hint = ("give the ruler's --label another name, or use another label here: Thanos Ruler replaces it on every "
             "recorded series and alert")
+
+    def clash(src, path: tuple, what: str, at_key: bool = False) -> Diagnostic:
+        return src.diagnostic(path, f"{what} is also an external label of the Thanos Ruler (thanos.external_labels "
+                                    "in slokit.yaml)", hint, at_key=at_key, code=C.RULER_LIMIT)
+
     for sf in project.services:
         spec, src = sf.spec, sf.source
         for name in sorted(external & set(spec.labels)):
-            diags.append(src.diagnostic(("labels", name), f"label {name!r} is also an external label of the Thanos "
-                                        "Ruler (thanos.external_labels in slokit.yaml)", hint, at_key=True,
-                                        code=C.RULER_LIMIT))
+            diags.append(clash(src, ("labels", name), f"label {name!r}", at_key=True))
         for i, slo in enumerate(spec.slos):
-            for j, name in enumerate(slo.group_by):
-                if name in external:
-                    diags.append(src.diagnostic(("slos", i, "group_by", j), f"group_by label {name!r} of SLO "
-                                                f"{slo.name!r} is also an external label of the Thanos Ruler "
-                                                "(thanos.external_labels in slokit.yaml)", hint, code=C.RULER_LIMIT))
-            for name in sorted(external & set(slo.labels)):
-                diags.append(src.diagnostic(("slos", i, "labels", name), f"label {name!r} of SLO {slo.name!r} is "
-                                            "also an external label of the Thanos Ruler (thanos.external_labels in "
-                                            "slokit.yaml)", hint, at_key=True, code=C.RULER_LIMIT))
+            diags += [clash(src, ("slos", i, "group_by", j), f"group_by label {name!r} of SLO {slo.name!r}")
+                      for j, name in enumerate(slo.group_by) if name in external]
+            diags += [clash(src, ("slos", i, "labels", name), f"label {name!r} of SLO {slo.name!r}", at_key=True)
+                      for name in sorted(external & set(slo.labels))]
         for i, budget in enumerate(spec.budgets):
-            for j, name in enumerate(budget.by):
-                if name in external:
-                    diags.append(src.diagnostic(("budgets", i, "by", j), f"by label {name!r} of budget "
-                                                f"{budget.name!r} is also an external label of the Thanos Ruler "
-                                                "(thanos.external_labels in slokit.yaml)", hint, code=C.RULER_LIMIT))
+            diags += [clash(src, ("budgets", i, "by", j), f"by label {name!r} of budget {budget.name!r}")
+                      for j, name in enumerate(budget.by) if name in external]
     return diags
 
 

@@ -157,3 +157,18 @@ def test_thanos_external_labels_may_not_replace_labels_slokit_writes(tmp_path, m
     root3.mkdir()
     project(root3, "formats: [thanos]\nthanos:\n  external_labels: [replica, ruler_cluster]\n")
     assert run(["generate"], root3, monkeypatch).exit_code == 0
+
+
+def test_every_place_a_label_is_named_is_checked_against_the_external_labels(tmp_path, monkeypatch):
+    spec = SPEC.replace("owner: shop-team\n", "owner: shop-team\nlabels: {region: eu}\n") \
+        .replace("    group_by: [feature]\n", "    group_by: [feature]\n    labels: {tier: gold}\n") \
+        + "    by: [feature, provider]\n"
+    project(tmp_path, "thanos:\n  external_labels: [region, tier, provider, feature]\n", spec)
+    result = run(["validate"], tmp_path, monkeypatch)
+    assert result.exit_code == 1
+    found = [line for line in result.output.splitlines() if "is also an external label" in line]
+    assert [line.split(": ", 1)[0].rsplit(":", 2)[1:] for line in found] == \
+        [["3", "10"], ["7", "16"], ["8", "14"], ["15", "10"], ["15", "19"]], result.output
+    assert any("label 'region' is also" in line for line in found)
+    assert any("label 'tier' of SLO 'requests' is also" in line for line in found)
+    assert any("by label 'provider' of budget 'spend' is also" in line for line in found)
