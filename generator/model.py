@@ -23,16 +23,19 @@ LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 DURATION_PATTERN = r"^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
 DURATION_UNITS = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
+# Length bounds of names, free text and label values (`catalog discover` keeps within them too).
+METRIC_NAME_MAX, LABEL_NAME_MAX, TEXT_MAX, LABEL_VALUE_MAX = 200, 100, 2000, 200
+
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=63)]
-MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN, max_length=200)]
-LabelName = Annotated[str, StringConstraints(pattern=LABEL_NAME_PATTERN, max_length=100)]
+MetricName = Annotated[str, StringConstraints(pattern=METRIC_NAME_PATTERN, max_length=METRIC_NAME_MAX)]
+LabelName = Annotated[str, StringConstraints(pattern=LABEL_NAME_PATTERN, max_length=LABEL_NAME_MAX)]
 Duration = Annotated[str, StringConstraints(pattern=DURATION_PATTERN, min_length=2, max_length=20)]
 # A threshold written as a duration (500ms, 0.5s, 1m30s), converted to the histogram's time unit.
 ThresholdDuration = Annotated[str, StringConstraints(pattern=DURATION_THRESHOLD_PATTERN, min_length=2, max_length=30)]
 # Free text ends up in YAML, JSON and alert annotations; it is escaped there,
 # but a bound keeps generated files reviewable.
-Text = Annotated[str, StringConstraints(max_length=2000)]
-LabelValue = Annotated[str, StringConstraints(max_length=200)]
+Text = Annotated[str, StringConstraints(max_length=TEXT_MAX)]
+LabelValue = Annotated[str, StringConstraints(max_length=LABEL_VALUE_MAX)]
 # Alert names are matched by Alertmanager routes, silences and inhibition
 # rules; the metric-name alphabet keeps them free of quoting and templates.
 ALERT_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"

@@ -10,13 +10,16 @@ from one that merely looked bounded in a quiet hour.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass, field
 
 import yaml
 
-from slokit.validate import forbidden_label
+from slokit.model import (LABEL_NAME_MAX, LABEL_NAME_PATTERN, LABEL_VALUE_MAX, METRIC_NAME_MAX,
+                          METRIC_NAME_PATTERN, TEXT_MAX)
+from slokit.validate import RESERVED_CATALOG_LABELS, forbidden_label, label_value_problem
 
 HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 # Prometheus attaches these to every scraped series; they name the target, not the metric.
@@ -24,13 +27,25 @@ TARGET_LABELS = frozenset({"job", "instance"})
 # Series Prometheus writes about its own scrapes, never application metrics.
 SCRAPE_SERIES = frozenset({"up", "scrape_duration_seconds", "scrape_samples_scraped",
                            "scrape_samples_post_metric_relabeling", "scrape_series_added"})
-KNOWN_UNITS = ("tokens_per_second", "seconds", "milliseconds", "bytes", "tokens", "usd", "ratio", "requests", "calls", "responses",
-               "retries", "errors", "score", "info", "percent", "celsius", "joules", "meters", "volts")
+# Name suffixes that really are units, so a unit guessed from one is the metric's unit: the
+# Prometheus base units, the time and size units slokit converts or advises on (units.TIME_UNITS,
+# validate.NON_BASE_UNITS), and what slokit's own catalogs and presets count in (usd, tokens,
+# requests, ...; tests/catalog/test_discover.py keeps this in step with them). Any other last
+# word of a name (`gen_ai_client_token_usage`) names the thing measured, not its unit.
+KNOWN_UNITS = frozenset({
+    "seconds", "bytes", "ratio", "celsius", "meters", "volts", "amperes", "joules", "grams",
+    "milliseconds", "microseconds", "nanoseconds", "minutes", "hours", "kilobytes", "megabytes", "percent",
+    "usd", "tokens", "tokens_per_second", "requests", "responses", "calls", "retries", "exceptions",
+    "preemptions", "elements", "choices", "ratings", "score",
+})
+# The catalog requires a unit; when neither the source nor the name gives one, this placeholder
+# (a valid unit, so the snippet loads) is written with a comment asking the reviewer to set it.
+NO_UNIT = "unknown"
 DEFAULT_MAX_VALUES = 20
+# A comment names at most this many refused label values, each cut to this many characters.
+SHOWN_VALUES, SHOWN_VALUE_MAX = 5, 60
 # Exposition types the catalog cannot declare, with why (printed as a comment).
 UNSUPPORTED = {
-    "summary": "a summary: its quantiles cannot be aggregated across instances and the catalog has no summary "
-               "type; expose a histogram",
     "unknown": "untyped in the exposition; declare it by hand if you know its type",
     "info": "an OpenMetrics info metric; declare it as a gauge named ..._info",
     "stateset": "an OpenMetrics stateset; declare it as a gauge",
@@ -65,12 +80,17 @@ class Family:
     unit: str = ""
     labels: dict[str, set[str]] = field(default_factory=dict)
     buckets: set[float] = field(default_factory=set)
+    samples: int = 0
 
     def see(self, labels: dict[str, str]) -> None:
+        self.samples += 1
         for key, value in labels.items():
             if key == "le" and self.type == "histogram":
                 self.buckets.add(_bucket(value))
-            elif key not in TARGET_LABELS and not key.startswith("__"):
+            elif key == "quantile" and self.type == "summary":
+                continue  # the summary's own quantile series, not a label of the metric
+            elif key not in TARGET_LABELS and not key.startswith("__") and value != "":
+                # An empty value is no label at all to Prometheus (it stores the series without it).
                 self.labels.setdefault(key, set()).add(value)
 
 
@@ -241,18 +261,19 @@ def suspect_reason(name: str, values: set[str]) -> str:
     return ""
 
 
-def guess_unit(family: Family) -> tuple[str, bool]:
-    """The catalog unit and whether it was guessed from the name (no UNIT metadata)."""
-    if family.unit and re.fullmatch(r"[a-z][a-z0-9_]*", family.unit):
-        return family.unit, False
+def guess_unit(family: Family) -> tuple[str, str]:
+    """The catalog unit and where it came from: "source" (metadata or `# UNIT`), "name" (a unit
+    suffix of the name, see KNOWN_UNITS) or "" (neither: the NO_UNIT placeholder)."""
+    if family.unit and re.fullmatch(r"[a-z][a-z0-9_]{0,39}", family.unit):
+        return family.unit, "source"
     stem = family.name.removesuffix("_total")
     if stem.endswith("_info"):
-        return "info", True
-    for unit in KNOWN_UNITS:
-        if stem.endswith("_" + unit):
-            return unit, True
-    last = re.split(r"[_:]", stem)[-1].lower()
-    return (last if re.fullmatch(r"[a-z][a-z0-9_]{0,39}", last) else "count"), True
+        return "info", "name"
+    # Longest first: tokens_per_second before seconds.
+    for unit in sorted(KNOWN_UNITS, key=lambda u: (-len(u), u)):
+        if re.search(rf"(^|[_:]){unit}$", stem):
+            return unit, "name"
+    return NO_UNIT, ""
 
 
 def nice_cap(n: int) -> int:
@@ -263,13 +284,63 @@ def nice_cap(n: int) -> int:
     return min(cap, 10000)
 
 
+def value_problem(value: str) -> str:
+    """Why the catalog would refuse `value` as a declared label value, or ''."""
+    if len(value) > LABEL_VALUE_MAX:
+        return f"is longer than {LABEL_VALUE_MAX} characters"
+    return label_value_problem(value)
+
+
+def metric_problem(name: str, families: dict[str, Family]) -> str:
+    """Why `name` cannot be a catalog metric (or not yet: nothing observed to declare), or ''."""
+    family = families[name]
+    if not family.samples:
+        # A labelled metric before its first observation: a HELP and TYPE line, no series.
+        return "no series yet, so its labels (and buckets) are unknown; run discover again once it has some"
+    if family.type == "histogram" and not any(math.isfinite(b) for b in family.buckets):
+        return "a histogram with only the +Inf bucket: no bound a threshold SLI could use; declare it by hand"
+    if len(name) > METRIC_NAME_MAX or not re.match(METRIC_NAME_PATTERN, name):
+        return (f"not a metric name the catalog accepts ([a-zA-Z_:][a-zA-Z0-9_:]*, at most {METRIC_NAME_MAX} "
+                "characters); Prometheus 2 stores no other names")
+    if name.startswith("__"):
+        return "names starting with '__' are reserved by Prometheus"
+    for suffix in HISTOGRAM_SUFFIXES:
+        base = name.removesuffix(suffix)
+        if base != name and base in families and families[base].type == "histogram":
+            return f"collides with the {suffix} series of histogram {base}"
+    return ""
+
+
+def label_name_problem(name: str) -> str:
+    """Why label `name` cannot be declared in a catalog (besides looking unbounded), or ''."""
+    if len(name) > LABEL_NAME_MAX or not re.match(LABEL_NAME_PATTERN, name):
+        return f"not a label name the catalog accepts ([a-zA-Z_][a-zA-Z0-9_]*, at most {LABEL_NAME_MAX} characters)"
+    if name in RESERVED_CATALOG_LABELS:
+        return "the name is reserved by Prometheus (le for histogram buckets, quantile for summaries)"
+    return ""
+
+
 def render_snippet(observed: Observed, max_values: int = DEFAULT_MAX_VALUES) -> str:
-    """The YAML snippet: `labels:` then `metrics:`, sorted, with review notes as comments."""
+    """The YAML snippet: `labels:` then `metrics:`, sorted, with review notes as comments.
+
+    Whatever it declares passes the catalog checks (the tests load every snippet they produce):
+    a name the catalog refuses becomes a comment, and a label with a value the catalog refuses
+    gets a cap instead of its values."""
+    skipped = dict(observed.skipped)
+    families: dict[str, Family] = {}
+    for name, family in observed.families.items():
+        problem = metric_problem(name, observed.families)
+        if problem:
+            skipped[name] = problem
+        else:
+            families[name] = family
     labels: dict[str, set[str]] = {}
-    for family in observed.families.values():
+    for family in families.values():
         for name, values in family.labels.items():
             labels.setdefault(name, set()).update(values)
+    # Labels left out, with why: FORBIDDEN ones (unbounded or personal) and names the catalog refuses.
     forbidden = {name: reason for name, values in labels.items() if (reason := suspect_reason(name, values))}
+    refused = {name: reason for name in labels if name not in forbidden and (reason := label_name_problem(name))}
     lines = [f"# Discovered by `slokit catalog discover` from {_comment(observed.source)}.",
              "# Review before adding it to your catalog: values seen are not values promised, and labels",
              "# marked FORBIDDEN must move to traces or logs. Nothing was merged into any catalog.",
@@ -277,35 +348,63 @@ def render_snippet(observed: Observed, max_values: int = DEFAULT_MAX_VALUES) -> 
     for name in sorted(labels):
         values = labels[name]
         if name in forbidden:
-            lines.append(f"  # FORBIDDEN {name}: {forbidden[name]} ({len(values)} values seen); not declared")
+            lines.append(f"  # FORBIDDEN {_comment(name)}: {forbidden[name]} ({len(values)} values seen); not declared")
+            continue
+        if name in refused:
+            lines.append(f"  # not declared {_comment(name)}: {refused[name]}")
             continue
         lines.append(f"  {name}:")
+        bad = {value: problem for value in sorted(values) if (problem := value_problem(value))}
         if len(values) > max_values:
             lines.append(f"    max_cardinality: {nice_cap(len(values))}  # {len(values)} values seen, more "
                          f"than {max_values}")
+        elif bad:
+            lines += _refused_values_lines(bad, len(values))
         else:
             lines.append(f"    values: {_flow(sorted(values))}")
     if not labels:
         lines[-1] = "labels: {}"
     lines.append("metrics:")
-    for name in sorted(observed.families):
-        lines += _metric_lines(observed.families[name], forbidden)
-    if not observed.families:
+    dropped = {**forbidden, **refused}
+    for name in sorted(families):
+        lines += _metric_lines(families[name], dropped, forbidden)
+    if not families:
         lines[-1] = "metrics: {}"
-    for name, why in sorted(observed.skipped.items()):
+    for name, why in sorted(skipped.items()):
         lines.append(f"# skipped {_comment(name)}: {why}")
     return "\n".join(lines) + "\n"
 
 
-def _metric_lines(family: Family, forbidden: dict[str, str]) -> list[str]:
+def _refused_values_lines(bad: dict[str, str], seen: int) -> list[str]:
+    """A cap, and comments naming the values that could not be declared and why (at most 5 shown)."""
+    which = "the value seen is" if seen == 1 else f"{len(bad)} of the {seen} values seen are"
+    lines = [f"    # a cap, not values: {which} not a catalog label value (letters, digits and _ . : @ / - only); "
+             "SLOs select such values with a regex or `not`"]
+    for value, problem in list(bad.items())[:SHOWN_VALUES]:
+        lines.append(f"    #   {_shown(value)} {_comment(problem)}")
+    if len(bad) > SHOWN_VALUES:
+        lines.append(f"    #   and {len(bad) - SHOWN_VALUES} more")
+    lines.append(f"    max_cardinality: {nice_cap(seen)}  # {seen} value{'s' if seen != 1 else ''} seen")
+    return lines
+
+
+def _metric_lines(family: Family, dropped: dict[str, str], forbidden: dict[str, str]) -> list[str]:
     lines = [f"  {_key(family.name)}:", f"    type: {family.type}"]
-    unit, guessed = guess_unit(family)
-    lines.append(f"    unit: {unit}" + ("  # guessed from the name" if guessed else ""))
-    lines.append(f"    help: {_scalar(family.help or family.name)}")
-    kept = [label for label in sorted(family.labels) if label not in forbidden]
+    unit, origin = guess_unit(family)
+    note = {"source": "", "name": "  # guessed from the name"}.get(
+        origin, "  # set it: neither the source nor the name gives a unit (thresholds and budgets are in it)")
+    lines.append(f"    unit: {unit}{note}")
+    help_text = family.help or family.name
+    lines.append(f"    help: {_scalar(help_text[:TEXT_MAX])}")
+    if len(help_text) > TEXT_MAX:
+        lines.append(f"    # help cut to {TEXT_MAX} characters (the catalog's limit)")
+    kept = [label for label in sorted(family.labels) if label not in dropped]
     lines.append(f"    labels: {_flow(kept)}")
     for label in sorted(set(family.labels) - set(kept)):
-        lines.append(f"    # FORBIDDEN label {label} dropped: {forbidden[label]}")
+        if label in forbidden:
+            lines.append(f"    # FORBIDDEN label {_comment(label)} dropped: {forbidden[label]}")
+        else:
+            lines.append(f"    # label {_comment(label)} dropped: {dropped[label]}")
     if family.type == "histogram":
         finite = sorted(b for b in family.buckets if math.isfinite(b))
         lines.append(f"    buckets: {_flow([_num(b) for b in finite], numbers=True)}")
@@ -331,4 +430,12 @@ def _key(name: str) -> str:
 
 
 def _comment(text: str) -> str:
-    return re.sub(r"[\x00-\x1f\x7f]", "?", text)
+    """`text` safe inside a `#` comment line: no line breaks (YAML also breaks at NEL, LS and PS),
+    no invisible or bidi characters."""
+    return "".join(c if c.isprintable() else "?" for c in text)
+
+
+def _shown(value: str) -> str:
+    """A label value quoted for a comment: ASCII only (escapes show what the value holds), cut short."""
+    cut = value if len(value) <= SHOWN_VALUE_MAX else value[:SHOWN_VALUE_MAX]
+    return json.dumps(cut, ensure_ascii=True) + ("..." if cut != value else "")

@@ -19,7 +19,8 @@ It shows, with the versions installed (see pyproject.toml's test extras):
 - which preset entries this library does not emit (asserted exactly, so a new
   library release that starts or stops emitting one fails here and the preset
   gets reviewed);
-- `slokit catalog discover --prometheus` finds the same names, types and buckets;
+- `slokit catalog discover --prometheus` finds the same names, types and buckets, and
+  prints a snippet that passes the catalog check as it is;
 - every recording rule's expression and every dashboard query (variables set
   to All) returns data from that Prometheus.
 
@@ -40,7 +41,9 @@ import pytest
 import yaml
 
 from dashboards.harness import promql_of, queries
+from slokit.catalog.discover import NO_UNIT
 from slokit.presets import load_preset
+from support.discovered import as_catalog
 from support.fake_openai import FakeOpenAI
 from support.fixtures import REPO_ROOT, generate, slokit_argv
 from support.ports import free_port
@@ -196,6 +199,11 @@ def test_the_library_emits_exactly_preset_names_labels_values_and_buckets(stack:
     by_job = {(s["job"], s.get("gen_ai_operation_name")) for s in emitted}
     assert by_job == {(JOB, "chat"), (EMBEDDINGS_JOB, "embeddings")}
     assert len(values["error_type"]) == 1 and "InternalServerError" in next(iter(values["error_type"]))
+    # The exporter writes otel_scope_version="" for a scope without a version (both scopes here), and
+    # Prometheus stores no label with an empty value: the stored series carry only these two.
+    scope_labels = {k for s in emitted for k in s if k.startswith("otel_scope_")}
+    assert scope_labels == {"otel_scope_name", "otel_scope_schema_url"}, scope_labels
+    assert all("otel_scope_name" in s and "otel_scope_schema_url" in s for s in emitted)
     # No prompt text in any label (the instrumentation captures no content by default).
     assert not [s for s in emitted if any(PROMPT_WORD in v for v in s.values())]
 
@@ -212,6 +220,14 @@ def test_discover_finds_the_preset_names_types_and_buckets(stack: Stack):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     (stack.work / "discovered.yaml").write_text(result.stdout)
+    # The snippet is a catalog as printed, although the library's error_type value is no valid
+    # catalog label value: that label gets a cap, with a comment naming the value and why.
+    catalog = as_catalog(result.stdout, stack.work)
+    assert catalog.labels["error_type"].values is None and catalog.labels["error_type"].max_cardinality == 10
+    assert "#   \"<class 'openai.InternalServerError'>\" contains '<'" in result.stdout
+    # Units: the exporter's metadata for seconds; none for {token}, and none guessed from "usage".
+    assert catalog.metrics["gen_ai_client_operation_duration_seconds"].unit == "seconds"
+    assert catalog.metrics["gen_ai_client_token_usage"].unit == NO_UNIT
     snippet = yaml.safe_load(result.stdout)
     assert set(snippet["metrics"]) == EMITTED
     for name, found in snippet["metrics"].items():
