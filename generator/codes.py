@@ -69,6 +69,8 @@ _ALL = (
     Code("SLK222", "unit-mismatch", "a threshold written as a duration on a histogram whose unit is not a time"),
     Code("SLK223", "untested-raw-sli", "warning: a raw SLI that is not a single rate(selector[{{window}}]), so the "
          "generated rule tests cannot feed it and the SLO is untested"),
+    Code("SLK224", "not-a-subset", "warning: a ratio SLI's good or bad selector, on the same series as total, "
+         "selects events total leaves out"),
     Code("SLK228", "ruler-limit", "a rule group or project over the Mimir / Cortex ruler limits in slokit.yaml, or a "
          "label a Thanos Ruler external label would replace"),
     # Outputs and rule tests
@@ -119,6 +121,7 @@ BAD_REGEX = "SLK220"
 SELECTS_NOTHING = "SLK221"
 UNIT_MISMATCH = "SLK222"
 UNTESTED_RAW_SLI = "SLK223"
+NOT_A_SUBSET = "SLK224"
 RULER_LIMIT = "SLK228"
 STALE_OUTPUT = "SLK301"
 RULE_TEST_FAILED = "SLK302"

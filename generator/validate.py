@@ -9,6 +9,7 @@ problems are collected and returned at once.
 
 from __future__ import annotations
 
+import json
 import math
 from decimal import Decimal
 import re
@@ -288,6 +289,39 @@ def _max_series(catalog: Catalog, metric: MetricDef) -> int:
     return total
 
 
+def _selected(match: object, declared: list[str]) -> list[str] | None:
+    """The declared values a selector's filter on one label selects (all with no filter), or None
+    for a regex RE2 refuses."""
+    if match is None:
+        return list(declared)
+    if isinstance(match, LabelMatch):
+        selected = list(declared)
+        if match.regex is not None:
+            compiled, _problem = compile_regex(match.regex)
+            if compiled is None:
+                return None
+            selected = [v for v in selected if compiled.fullmatch(v)]
+        return [v for v in selected if v not in match.excluded]
+    values = match if isinstance(match, list) else [match]
+    return [v for v in declared if v in values]
+
+
+def _matches_all(match: object) -> bool:
+    return isinstance(match, LabelMatch) and match.regex == ".*" and not match.excluded
+
+
+def _match_text(match: object) -> str:
+    """A label filter as it is written in a spec."""
+    def flow(values: list[str]) -> str:
+        return "[" + ", ".join(values) + "]"
+    if isinstance(match, LabelMatch):
+        parts = ([f"regex: {json.dumps(match.regex)}"] if match.regex is not None else [])
+        if match.not_ is not None:
+            parts.append(f"not: {flow(match.excluded) if isinstance(match.not_, list) else match.not_}")
+        return "{" + ", ".join(parts) + "}"
+    return flow(match) if isinstance(match, list) else str(match)
+
+
 # --------------------------------------------------------------------------
 # One service file
 # --------------------------------------------------------------------------
@@ -444,6 +478,41 @@ class _ServiceCheck:
             self.match(sel.metric, sel.match, path + ("match",))
         return metric
 
+    def part_of_total(self, part: Selector, total: Selector, role: str, path: PathKey) -> None:
+        """Warn when `good`/`bad` on the same series as `total` selects events `total` leaves out.
+
+        Decided label by label where the answer is certain: for a label with declared values, the
+        values each side selects are compared; for a label with only a cap, only a part with no
+        filter at all against a filtered total (two different filters on unknown values are not
+        compared). The ratio is still computed, so this is a warning: it fails with --strict."""
+        if part.metric != total.metric:
+            return
+        metric = self.catalog.metrics.get(self.base_metric(total.metric))
+        for label, wanted in total.match.items():
+            if metric is None or label not in metric.labels or label not in self.catalog.labels:
+                continue  # reported by match()
+            declared = self.catalog.labels[label].values
+            written = part.match.get(label)
+            if declared is None:
+                if written is not None or _matches_all(wanted):
+                    continue
+                extra = "any value"
+            else:
+                in_total, in_part = _selected(wanted, declared), _selected(written, declared)
+                if in_total is None or in_part is None:
+                    continue  # a bad regex, reported by label_match()
+                left_out = [v for v in in_part if v not in in_total]
+                if not left_out:
+                    continue
+                extra = ", ".join(left_out)
+            ratio = "error" if role == "bad" else "success"
+            at = path + (role, "match", label) if written is not None else path + (role, "match")
+            self.r.warn(at, f"{role} counts {label} {extra}, which total leaves out ({label}: "
+                        f"{_match_text(wanted)}): {role} events must be a subset of total's, or the {ratio} ratio "
+                        "is off (it can pass 100%)",
+                        f"give {role} the same filter as total: {label}: {_match_text(wanted)}",
+                        at_key=written is not None, code=C.NOT_A_SUBSET)
+
     def group_by(self, labels: list[str], metrics: Iterable[str], path: PathKey, what: str) -> None:
         seen: set[str] = set()
         for i, label in enumerate(labels):
@@ -505,6 +574,7 @@ class _ServiceCheck:
             total = self.selector(ratio.total, rpath + ("total",), why, hint)
             if part is None or total is None:
                 return None
+            self.part_of_total(ratio.good or ratio.bad, ratio.total, role, rpath)
             return [self.base_metric((ratio.good or ratio.bad).metric), self.base_metric(ratio.total.metric)]
         if sli.threshold is not None:
             return self.threshold(sli.threshold, path + ("threshold",))

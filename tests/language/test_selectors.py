@@ -165,6 +165,58 @@ def test_a_bucket_series_is_not_an_event_counter(tmp_path):
             "  hint: count its observations with http_request_duration_seconds_count") in result.stderr
 
 
+# -- validate: bad (or good) must be a subset of total -------------------------
+
+COUNT = "http_request_duration_seconds_count"
+
+
+@pytest.mark.parametrize("part, total, where, warning", [
+    # total leaves out WATCH and CONNECT, bad does not filter verb: it counts them (the exporters example's bug)
+    ('{code: {regex: "5.."}}', "{verb: {not: [WATCH, CONNECT]}}", "{code",
+     "bad counts verb WATCH, CONNECT, which total leaves out (verb: {not: [WATCH, CONNECT]})"),
+    ("{verb: [GET, WATCH]}", "{verb: [GET, POST]}", "verb",
+     "bad counts verb WATCH, which total leaves out (verb: [GET, POST])"),
+    ('{verb: {regex: ".*T"}}', '{verb: {regex: "G.*|P.*"}}', "verb",
+     'bad counts verb CONNECT, which total leaves out (verb: {regex: "G.*|P.*"})'),
+    # a label with only a cap: only an unfiltered part against a filtered total is certain
+    ('{code: "500"}', '{tenant: {regex: "acme-.*"}}', "{code",
+     'bad counts tenant any value, which total leaves out (tenant: {regex: "acme-.*"})'),
+    # subsets: no warning
+    ('{code: {regex: "5.."}, verb: {not: [WATCH, CONNECT]}}', "{verb: {not: [WATCH, CONNECT]}}", None, None),
+    ('{verb: GET}', '{verb: [GET, POST]}', None, None),
+    ('{verb: {regex: "P.*"}}', '{verb: {not: [WATCH]}}', None, None),
+    ('{tenant: {regex: "acme-x.*"}}', '{tenant: {regex: "acme-.*"}}', None, None),  # not compared: no values
+    ('{code: "500"}', '{tenant: {regex: ".*"}}', None, None),
+])
+def test_a_part_that_is_not_a_subset_of_total_is_a_positioned_warning(tmp_path, part, total, where, warning):
+    path = project(tmp_path, ratio(f"{{metric: {COUNT}, match: {part}}}", f"{{metric: {COUNT}, match: {total}}}"))
+    result = validate(path)
+    assert result.exit_code == 0, result.output
+    found = [line for line in result.stderr.splitlines() if "leaves out" in line]
+    if warning is None:
+        assert not found, result.stderr
+        assert validate(path, "--strict").exit_code == 0
+        return
+    assert len(found) == 1 and warning in found[0] and ": warning: " in found[0], result.stderr
+    assert "bad events must be a subset of total's, or the error ratio is off" in found[0]
+    assert "  hint: give bad the same filter as total: " in result.stderr
+    line_no, column = (int(n) for n in found[0].split(": warning")[0].rsplit(":", 2)[1:])
+    line = (path / "api.yaml").read_text().splitlines()[line_no - 1]
+    assert line[column - 1:].startswith(where), (line, column)
+    strict = validate(path, "--strict")
+    assert strict.exit_code == 1 and "leaves out" in strict.stderr
+
+
+def test_good_must_be_a_subset_of_total_too_and_other_metrics_are_not_compared(tmp_path):
+    good = (f"  - name: ok\n    objective: 99\n    sli:\n      ratio:\n        good: {{metric: {COUNT}, match: "
+            f"{{verb: [GET, WATCH]}}}}\n        total: {{metric: {COUNT}, match: {{verb: {{not: WATCH}}}}}}\n")
+    result = validate(project(tmp_path, good))
+    assert ("good counts verb WATCH, which total leaves out (verb: {not: WATCH}): good events must be a subset "
+            "of total's, or the success ratio is off") in result.stderr
+    other = ratio("{metric: rpc_latency_seconds_count}", f"{{metric: {COUNT}, match: {{code: \"200\"}}}}")
+    assert "leaves out" not in validate(project(tmp_path, other)).stderr
+
+
 # -- naming conventions: warnings, errors under --strict -------------------------
 
 
