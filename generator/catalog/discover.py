@@ -269,7 +269,8 @@ def guess_unit(family: Family) -> tuple[str, str]:
     stem = family.name.removesuffix("_total")
     if stem.endswith("_info"):
         return "info", "name"
-    # Longest first: tokens_per_second before seconds.
+    # A whole word (after _ or :), so `_milliseconds` is never `seconds`; longest first, sorted,
+    # so the result never depends on the set's order.
     for unit in sorted(KNOWN_UNITS, key=lambda u: (-len(u), u)):
         if re.search(rf"(^|[_:]){unit}$", stem):
             return unit, "name"
