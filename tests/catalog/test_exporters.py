@@ -23,8 +23,11 @@ def test_the_exporter_repo_validates_generates_and_passes_promtool_and_its_tests
     project = load_project([EXAMPLE])
     assert not project.warnings  # third_party: no naming advice
     slos = {s.name: s for s in build_plan(project).services[0].slos}
+    # bad is a subset of total: the same method exclusion on both sides (no SLK224 warning above).
     assert slos["ingress-availability"].sli.events_query == \
-        'nginx_ingress_controller_requests{namespace="shop", status=~"5.."}'
+        'nginx_ingress_controller_requests{method!~"CONNECT|OPTIONS|TRACE", namespace="shop", status=~"5.."}'
+    assert slos["ingress-availability"].sli.total_query == \
+        'nginx_ingress_controller_requests{method!~"CONNECT|OPTIONS|TRACE", namespace="shop"}'
     assert slos["ingress-latency"].sli.threshold == "<= 0.5"  # 500ms on a seconds histogram
     assert slos["checkout-latency"].sli.threshold == "<= 250"  # milliseconds, as written
     assert slos["checkout-under-1s"].sli.threshold == "<= 1000"  # 1s on a milliseconds histogram
@@ -60,3 +63,18 @@ def test_without_third_party_the_exporter_names_are_warnings_not_errors(tmp_path
     assert result.stderr.rstrip().endswith("2 warnings")
     strict = CliRunner().invoke(main, ["--strict", "validate", str(tmp_path)])
     assert strict.exit_code == 1 and strict.stderr.rstrip().endswith("2 errors")
+
+
+def test_bad_without_totals_method_exclusion_is_the_subset_warning(tmp_path):
+    """The example as it was: bad counted OPTIONS, CONNECT and TRACE 5xx, which total leaves out."""
+    (tmp_path / "catalog.yaml").write_text((EXAMPLE / "catalog.yaml").read_text())
+    spec = (EXAMPLE / "storefront.yaml").read_text()
+    fixed = 'match: {status: {regex: "5.."}, method: {not: [OPTIONS, CONNECT, TRACE]}}'
+    assert fixed in spec
+    (tmp_path / "storefront.yaml").write_text(spec.replace(fixed, 'match: {status: {regex: "5.."}}'))
+    result = CliRunner().invoke(main, ["validate", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert ("warning: bad counts method OPTIONS, CONNECT, TRACE, which total leaves out (method: {not: [OPTIONS, "
+            "CONNECT, TRACE]})") in result.stderr
+    assert "hint: give bad the same filter as total: method: {not: [OPTIONS, CONNECT, TRACE]}" in result.stderr
+    assert CliRunner().invoke(main, ["--strict", "validate", str(tmp_path)]).exit_code == 1
