@@ -146,11 +146,15 @@ def records_matching(group_suffix: str, prefix: str, old: str, new: str) -> Call
     return apply
 
 
+# The `or` that starts a fallback line: bare, `or on ()` or `or on (<group_by>)`.
+_FALLBACK_OR = re.compile(r"\n\s*or(?: on \([^)]*\))?\n")
+
+
 def drop_nan_guard(group_suffix: str, record: str) -> Callable[[Groups], bool]:
     def apply(groups: Groups) -> bool:
         for rule in _rules(groups, group_suffix):
-            if rule.get("record") == record and "\nor\n" in rule["expr"]:
-                rule["expr"] = rule["expr"].split("\nor\n")[0]
+            if rule.get("record") == record and _FALLBACK_OR.search(rule["expr"]):
+                rule["expr"] = _FALLBACK_OR.split(rule["expr"], maxsplit=1)[0]
                 return True
         return False
     return apply
