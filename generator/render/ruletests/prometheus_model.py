@@ -324,10 +324,25 @@ def go_quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+# How far (in units in the last place of the value) Prometheus' result may stray from the model's: both do
+# the same operations, but a sum over series or samples may run in another order. Relative noise such as
+# _NOISE would swamp round(v, 0.000001) of a large value (1e-9 of 6e7 is 60 rounding steps).
+_ROUND_NOISE_ULPS = 4
+
+
 def round_to(v: float, to_nearest: float) -> float:
-    """PromQL round(v, to_nearest), computed as Prometheus does (so the text of an expected value is exact)."""
+    """PromQL round(v, to_nearest), computed as Prometheus does (so the text of an expected value is exact).
+
+    A value whose v / to_nearest lies within float noise of a half-way point (x.5: exact binary halves
+    are common, 0.0078125 / 0.000001 is 7812.5) could round either way in Prometheus: ambiguous, so the
+    caller picks other inputs."""
     inverse = 1.0 / to_nearest
-    return math.floor(v * inverse + 0.5) / inverse
+    rounded = math.floor(v * inverse + 0.5) / inverse
+    if math.isfinite(v):
+        noise = _ROUND_NOISE_ULPS * math.ulp(v)
+        if math.floor((v - noise) * inverse + 0.5) != math.floor((v + noise) * inverse + 0.5):
+            raise AmbiguousComparison(f"round({v!r}, {to_nearest!r}) lies within float noise of a half-way point")
+    return rounded
 
 
 # --------------------------------------------------------------------------

@@ -368,6 +368,18 @@ def _quantum(x: float) -> float:
         q = round(x * quantum) / quantum
         if x == 0 or (q != 0 and abs(q - x) <= 0.01 * abs(x)):
             return q
+    return _bits(x)
+
+
+def _bits(x: float) -> float:
+    """x rounded to 12 significant bits.
+
+    Sums of a few dozen such steps stay exact too, and unlike multiples of
+    1/1024 (each 976.5625 millionths) they seldom land on round(v, 0.000001)'s
+    half-way points: an odd multiple of 1/128 is one (7812.5 millionths).
+    """
+    if x == 0:
+        return 0.0
     exponent = math.frexp(x)[1]
     return math.ldexp(round(math.ldexp(x, 12 - exponent)), exponent - 12)
 
@@ -503,7 +515,7 @@ def _slow_ratio(slo: SLOPlan) -> float | None:
     return _between(max(above), top) if max(above) < top else None
 
 
-def slow_burn(inputs: Inputs, traffic: float) -> Scenario:
+def slow_burn(inputs: Inputs, traffic: float, over: float = 7.3) -> Scenario:
     minutes = 20
     series: list[Series] = []
     for inp in inputs.slos:
@@ -514,11 +526,11 @@ def slow_burn(inputs: Inputs, traffic: float) -> Scenario:
             h = _healthy_ratio(inp.slo, 0.25)
             series += _series_for(inp, gi, lambda k, h=h: (traffic, h), minutes + 1)
     series += _budget_series(inputs, minutes + 1,
-                             lambda bi, gi: _over_spend(bi.budget) if gi == 0 else _quiet_spend(bi.budget))
+                             lambda bi, gi: _over_spend(bi.budget, over) if gi == 0 else _quiet_spend(bi.budget))
     checks = [Check(minutes, (N.ALERT_BURN, N.ALERT_BUDGET_OVERRUN, N.ALERT_BUDGET_EXHAUSTED),
                     (N.slo_burn_rate("5m"), N.BUDGET_PROJECTED))]
     return Scenario("a slow burn from the start: ticket alerts fire, pages stay silent; the first group of each "
-                    "budget spends 7.3x its projection", series, checks, minutes)
+                    f"budget spends {over}x its projection", series, checks, minutes)
 
 
 def _quiet_spend(b: BudgetPlan) -> float:
@@ -526,8 +538,13 @@ def _quiet_spend(b: BudgetPlan) -> float:
     return float(b.limit) / (b.window_s / MINUTE) * 0.23
 
 
-def _over_spend(b: BudgetPlan) -> float:
-    return float(b.limit) / (b.window_s / MINUTE) * 7.3  # not a round multiple: no window lands on the limit
+def _over_spend(b: BudgetPlan, over: float = 7.3) -> float:
+    return float(b.limit) / (b.window_s / MINUTE) * over  # not a round multiple: no window lands on the limit
+
+
+# The slow burn's overspend (multiples of the even pace), one per input variant: the projection it asserts
+# moves with it off a rounding tie.
+SLOW_OVER = (7.3, 6.9, 7.7, 7.1)
 
 
 # Shares of a budget's even pace (limit / window) spent per minute in the exhaustion scenario: under the limit
@@ -579,10 +596,9 @@ def budget_exhaustion(inputs: Inputs, paces: tuple[float, float] = EXHAUST_PACES
         series: list[Series] = []
         for gi, gs in enumerate(bi.groups):
             if gi == 0:
-                steps = [_quantum(pace * (under if k < EXHAUST_HALF else over))
-                         for k in range(minutes + 1)]
+                steps = [_bits(pace * (under if k < EXHAUST_HALF else over)) for k in range(minutes + 1)]
             else:
-                steps = [_quantum(_quiet_spend(bi.budget))] * (minutes + 1)
+                steps = [_bits(_quiet_spend(bi.budget))] * (minutes + 1)
             series.append(Series(gs.events[0], gs.events[1], counter_values(steps)))
         checks = [Check(EXHAUST_HALF, (N.ALERT_BUDGET_EXHAUSTED,), (N.BUDGET_USED_WINDOW,)),
                   Check(minutes, (N.ALERT_BUDGET_EXHAUSTED,), (N.BUDGET_USED_WINDOW,))]
@@ -611,24 +627,31 @@ def _errors_at_guard(inputs: Inputs, per_minute: Callable[[float], float], minut
     return series
 
 
-def low_traffic(inputs: Inputs) -> Scenario | None:
+# How far under min_events_per_hour the low-traffic scenario runs, one per input variant (the burn rate it
+# asserts moves with it off a rounding tie).
+LOW_TRAFFIC_UNDER = (47, 43, 53, 41)
+
+
+def low_traffic(inputs: Inputs, under: float = LOW_TRAFFIC_UNDER[0]) -> Scenario | None:
     guarded = _guarded(inputs)
     if not guarded:
         return None
     minutes = 15
     # Far under the guard: SLOs sharing a metric see each other's series too.
-    series = _errors_at_guard(inputs, lambda guard: guard / 60 / 47, minutes)
+    series = _errors_at_guard(inputs, lambda guard: guard / 60 / under, minutes)
     checks = [Check(minutes, (N.ALERT_BURN,), (N.slo_burn_rate("5m"),))]
     names = ", ".join(inp.slo.name for inp in guarded)
     return Scenario(f"100% errors below min_events_per_hour ({names}), other SLOs idle: burning, but no alert",
                     series, checks, minutes)
 
 
-GUARD_UNDER, GUARD_OVER = 0.8, 1.25  # traffic as a multiple of min_events_per_hour, around the guard
+# Traffic as a multiple of min_events_per_hour, around the guard; the later pairs are the alternatives tried
+# when the total rate asserted lands on a rounding tie (any pair within 0.5x-2x tells a guard doubled or halved).
+GUARD_FACTORS = ((0.8, 1.25), (0.78, 1.22), (0.83, 1.28), (0.76, 1.3))
 GUARD_MINUTES = 75  # the page tier's 1h window is full of the steady traffic by then
 
 
-def guard_edges(inputs: Inputs) -> list[Scenario]:
+def guard_edges(inputs: Inputs, factors: tuple[float, float] = GUARD_FACTORS[0]) -> list[Scenario]:
     """100% errors at traffic just under, then (a second scenario) just over each min_events_per_hour:
     silent, then paging, so a guard moved either way changes what the tests see (far under is low_traffic)."""
     guarded = _guarded(inputs)
@@ -638,7 +661,7 @@ def guard_edges(inputs: Inputs) -> list[Scenario]:
                      f"{verdict} where the guard alone decides",
                      _errors_at_guard(inputs, lambda guard, f=factor: guard / 60 * f, GUARD_MINUTES),
                      checks, GUARD_MINUTES)
-            for factor, verdict in ((GUARD_UNDER, "silent"), (GUARD_OVER, "alerting"))] if guarded else []
+            for factor, verdict in zip(factors, ("silent", "alerting"))] if guarded else []
 
 
 def zero_then_gone(inputs: Inputs) -> Scenario:
@@ -672,9 +695,15 @@ def inputs_service(inputs: Inputs) -> str | None:
 
 
 REGRESSION_LOW, REGRESSION_HIGH = 0.8, 1.25  # cost per event as multiples of the factor: just under, just over
+# The cost per event of the days before the rise, as a multiple of its value a week earlier: a comparison with
+# a shorter offset than the rule's (a day) sees the cheaper days, and REGRESSION_LOW x factor is then
+# 0.8 * 1.5 / 0.6 = 2x it: over the factor, so such a rule fires where the right one stays silent.
+REGRESSION_BEFORE = 0.6
+# Alternative cost-per-event levels, tried in order when a printed value lands on a %.4g tie.
+REGRESSION_SCALES = (1.0, 1.1, 0.9, 1.2)
 
 
-def cost_regression(inputs: Inputs, service: ServicePlan | None = None) -> Scenario | None:
+def cost_regression(inputs: Inputs, service: ServicePlan | None = None, variant: int = 0) -> Scenario | None:
     budgets = [bi for bi in inputs.budgets if bi.budget.regression_factor is not None
                and bi.budget.route.enabled and all(g.other is not None for g in bi.groups)]
     if not budgets:
@@ -683,19 +712,28 @@ def cost_regression(inputs: Inputs, service: ServicePlan | None = None) -> Scena
     change = week + 60  # cost per event to REGRESSION_LOW x factor: silent
     rise = change + 120  # ... to REGRESSION_HIGH x factor: fires once the 1h window and `for` have passed
     minutes = rise + 4 * 60
+    # Every value the offset reads at a checked instant (with its 1h window) comes from before `early`; from
+    # there to the change the cost per event is REGRESSION_BEFORE x that.
+    early = minutes - week
     step_minutes = BUDGET_STEP // MINUTE
-    busy = 60.0  # events per minute; well over any usual min_events_per_hour
+    scale = REGRESSION_SCALES[variant % len(REGRESSION_SCALES)]
+
+    def busy(bi: BudgetInput) -> float:
+        """Events per minute: twice min_events_per_hour, so a floor ten times higher silences the alert."""
+        floor = float(bi.budget.regression_min_events_per_hour or 0)
+        return 2 * floor / 60 if floor else 60.0
 
     def traffic(bi: BudgetInput, gi: int) -> float:
         """The second `by` group is quiet: under min_events_per_hour, so its regression must stay silent."""
         floor = float(bi.budget.regression_min_events_per_hour or 0)
-        return busy if gi == 0 or floor == 0 else floor / 60 / 4
+        return busy(bi) if gi == 0 or floor == 0 else floor / 60 / 4
 
     def usage(bi: BudgetInput, gi: int, k: int) -> float:
-        per_event = _quiet_spend(bi.budget) / busy
+        per_event = _quiet_spend(bi.budget) / busy(bi) * scale
         f = float(bi.budget.regression_factor or 1)
-        factor = f * REGRESSION_HIGH if k * step_minutes >= rise else f * REGRESSION_LOW \
-            if k * step_minutes >= change else 1.0
+        m = k * step_minutes
+        factor = f * REGRESSION_HIGH if m >= rise else f * REGRESSION_LOW if m >= change else \
+            REGRESSION_BEFORE if m >= early else 1.0
         return _quantum(traffic(bi, gi) * step_minutes * per_event * factor)
 
     series = []
@@ -714,9 +752,11 @@ def cost_regression(inputs: Inputs, service: ServicePlan | None = None) -> Scena
     names = ", ".join(f"{bi.budget.name} x{number(bi.budget.regression_factor or 1)}" for bi in budgets)
     quiet = "; a second `by` group is as costly but under min_events_per_hour (silent)" if any(
         len(bi.groups) > 1 for bi in budgets) else ""
-    return Scenario(f"after a week of steady cost per event, it rises at {change // 60}h to {REGRESSION_LOW}x the "
-                    f"factor ({names}; silent), at {rise // 60}h to {REGRESSION_HIGH}x: SLOCostRegression fires once "
-                    f"its `for` has passed{quiet}", series, sorted(checks, key=lambda c: c.minute),
+    return Scenario(f"the cost per event is steady for {early // 60}h, then {REGRESSION_BEFORE}x that until it "
+                    f"rises at {change // 60}h to {REGRESSION_LOW}x the factor over its value {week // 60}h earlier "
+                    f"({names}; silent, though over the factor against the cheaper hours), at {rise // 60}h to "
+                    f"{REGRESSION_HIGH}x: SLOCostRegression fires once its `for` has passed{quiet}",
+                    series, sorted(checks, key=lambda c: c.minute),
                     minutes - eval_min, step=BUDGET_STEP, eval_step=BUDGET_EVAL_STEP, slos=False, budgets=True)
 
 
@@ -889,12 +929,13 @@ def _one(scenario: Scenario | None) -> list[Scenario]:
 
 def _builders(inputs: Inputs) -> list[tuple[str, Builder]]:
     """The main test file's scenarios, in order, each with what it tests. Builders whose inputs do not
-    depend on traffic vary something else of theirs with the variant (the budget spend) or ignore it."""
+    depend on traffic vary something else of theirs with the variant (the budget spend, how far under or
+    around the traffic guard); zero traffic ignores it (every value it asserts is 0, never a tie)."""
     return [
         ("the burn-rate timeline", lambda v: [timeline(inputs, *_VARIANTS[v])]),
-        ("the slow burn", lambda v: [slow_burn(inputs, _VARIANTS[v][0])]),
-        ("low traffic", lambda v: _one(low_traffic(inputs))),
-        ("the min_events_per_hour edges", lambda v: guard_edges(inputs)),
+        ("the slow burn", lambda v: [slow_burn(inputs, _VARIANTS[v][0], SLOW_OVER[v % len(SLOW_OVER)])]),
+        ("low traffic", lambda v: _one(low_traffic(inputs, LOW_TRAFFIC_UNDER[v % len(LOW_TRAFFIC_UNDER)]))),
+        ("the min_events_per_hour edges", lambda v: guard_edges(inputs, GUARD_FACTORS[v % len(GUARD_FACTORS)])),
         ("the SLOs' exhausted budgets", lambda v: _one(slo_exhaustion(inputs, _VARIANTS[v][0]))),
         ("the exhausted spend and token budgets",
          lambda v: budget_exhaustion(inputs, EXHAUST_PACES[v % len(EXHAUST_PACES)])),
@@ -938,10 +979,13 @@ def build_tests(service: ServicePlan, catalog: Catalog, semantics: Semantics = P
         groups += found or []
     main = {"rule_files": [rules_file], "evaluation_interval": _duration(STEP), "tests": groups}
     budgets = None
-    reg = cost_regression(inputs, service)
-    if reg is not None:
-        budgets = {"rule_files": [rules_file], "evaluation_interval": _duration(BUDGET_EVAL_STEP),
-                   "tests": [_group_yaml(reg, _run(service, inputs, reg), service, inputs)]}
+    # Its notes go to the main file: a left-out regression leaves no budgets file to carry them.
+    reg = _first_unambiguous(
+        lambda v: [_group_yaml(sc, _run(service, inputs, sc), service, inputs)
+                   for sc in _one(cost_regression(inputs, service, v))],
+        "the cost regression tests", notes)
+    if reg:
+        budgets = {"rule_files": [rules_file], "evaluation_interval": _duration(BUDGET_EVAL_STEP), "tests": reg}
     thresholds = _threshold_tests(service, inputs, rules_file, notes)
     return RuleTests(main, budgets, notes, thresholds)
 
