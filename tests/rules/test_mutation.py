@@ -3,7 +3,7 @@
 Each mutant is one deliberate mistake in the generated rules (a burn factor up
 or down, a long or short window swapped, the objective, a `for`, the traffic
 guard, the NaN guard, a bucket matcher, a label, the cost-regression factor,
-a budget limit); the real promtool runs the generated tests against it.
+offset and traffic floor, a budget limit); the real promtool runs the generated tests against it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ ONCE_SURVIVED = ("api-success 1h tier: burn factor 14.4 -> 20", "api-success 1h 
                  "api-success 6h tier: burn factor 6 -> 9", "api-success 6h tier: short window 30m -> 5m",
                  "api-success 3d tier: burn factor 1 -> 2", "answered-not-refused 12h tier: burn factor 1.4 -> 2",
                  "monthly-spend: cost-regression factor 1.5 -> 3",
-                 "api-success: traffic guard 60 -> 120 events/h")
+                 "api-success: traffic guard 60 -> 120 events/h",
+                 # killed since the regression's baseline changes within its week and its traffic is near the floor
+                 "monthly-spend: cost-regression offset 1w -> 1d",
+                 "monthly-spend: cost-regression traffic floor 30 -> 300")
 
 
 def test_the_mutants_that_once_survived_are_killed(tmp_path):
