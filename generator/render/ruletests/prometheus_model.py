@@ -15,12 +15,14 @@ Range selectors follow Prometheus 2.x (closed, [t - w, t]) or 3.x (left-open,
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable, Iterable
+from urllib.parse import quote_plus
 
 from slokit import naming as N
 from slokit.model import duration_seconds
@@ -138,6 +140,7 @@ def _match(actual: str, op: str, value: str) -> bool:
     return found if op == "=~" else not found
 
 
+@functools.lru_cache(maxsize=4096)  # alert annotations query the same few selectors at every evaluation
 def parse_selector(text: str) -> Sel:
     parsed = parse_selectors(text)
     if isinstance(parsed, str) or len(parsed) != 1 or parsed[0][0] is None:
@@ -267,7 +270,7 @@ def counter_rate(points: Points, t: int, range_s: int, semantics: Semantics = PR
     return result * (interval / sampled) / range_s
 
 
-def avg_over_time(values: list[float]) -> float:
+def avg_over_time(values: Iterable[float]) -> float:
     """Prometheus' avg_over_time: an incremental mean with Kahan-Neumaier compensation (2.4x)."""
     mean = c = count = 0.0
     for v in values:
@@ -280,6 +283,24 @@ def avg_over_time(values: list[float]) -> float:
             c += (inc - total) + mean
         mean = total
     return mean + c
+
+
+def mean_step(count: float, mean: float, c: float, v: float) -> tuple[float, float, float]:
+    """One sample into avg_over_time's running state (count, mean, compensation); the mean is mean + c.
+
+    The same operations as one turn of avg_over_time's loop (inlined there, as it
+    runs over thousands of samples), so a state after n samples holds the bits of
+    avg_over_time over those n: a mean over a growing prefix is extended one
+    sample at a time instead of recomputed from the first sample.
+    """
+    count += 1
+    inc = v / count - mean / count
+    total = mean + inc
+    if abs(mean) >= abs(inc):
+        c += (mean - total) + inc
+    else:
+        c += (inc - total) + mean
+    return count, total, c
 
 
 # Relative float noise between the model's arithmetic and Prometheus' (other summation orders).
@@ -383,30 +404,53 @@ def expand(template: str, labels: dict[str, str], value: float,
         found = query(f"time() {m.group(1)} {m.group(2)}")
         return f"{m.group(3)}{found[0]:.0f}{m.group(4)}" if found else ""
 
-    from urllib.parse import quote_plus
+    replacements: tuple[Callable[[re.Match], str], ...] = (
+        query_part,
+        time_part,
+        lambda m: humanize(value),
+        lambda m: _go_g4(value),
+        lambda m: quote_plus(labels.get(m.group(1), ""), safe=""),
+        lambda m: labels.get(m.group(1), "<no value>"),
+        lambda m: m.group(1),
+    )
+    out = []
+    for literal, action, m in _parse_template(template):
+        out.append(literal)
+        if action is None:
+            break
+        if m is None:
+            raise ValueError(f"template construct the model does not know: {template!r}")
+        out.append(replacements[action](m))
+    return "".join(out)
 
-    actions: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
-        (_QUERY, query_part),
-        (_TIME, time_part),
-        (_VALUE, lambda m: humanize(value)),
-        (_VALUE_G4, lambda m: _go_g4(value)),
-        (_LABEL_URL, lambda m: quote_plus(labels.get(m.group(1), ""), safe="")),
-        (_LABEL, lambda m: labels.get(m.group(1), "<no value>")),
-        (_RAW, lambda m: m.group(1)),
-    ]
-    out, pos = [], 0
+
+# What `expand` recognises, in the order it tries them at each `{{` (the index selects its replacement).
+_ACTIONS = (_QUERY, _TIME, _VALUE, _VALUE_G4, _LABEL_URL, _LABEL, _RAW)
+
+
+@functools.lru_cache(maxsize=4096)  # the same few templates are expanded for every firing alert
+def _parse_template(template: str) -> tuple[tuple[str, int | None, re.Match | None], ...]:
+    """A template as (literal text, index of the action at the next `{{`, its match) pieces.
+
+    The last piece holds the trailing text and action None; an unknown construct ends
+    the pieces with action -1 and no match, so `expand` raises where its scan reaches it (after
+    the replacements before it, which may raise first, as a scan of the text would).
+    """
+    pieces: list[tuple[str, int | None, re.Match | None]] = []
+    pos = 0
     while (start := template.find("{{", pos)) >= 0:
-        out.append(template[pos:start])
-        for pattern, replace in actions:
+        literal = template[pos:start]
+        for index, pattern in enumerate(_ACTIONS):
             m = pattern.match(template, start)
             if m:
-                out.append(replace(m))
+                pieces.append((literal, index, m))
                 pos = m.end()
                 break
         else:
-            raise ValueError(f"template construct the model does not know: {template!r}")
-    out.append(template[pos:])
-    return "".join(out)
+            pieces.append((literal, -1, None))
+            return tuple(pieces)
+    pieces.append((template[pos:], None, None))
+    return tuple(pieces)
 
 
 # --------------------------------------------------------------------------
@@ -440,10 +484,14 @@ class Snapshot:
         return self.values.get((record, name), {})
 
 
+@functools.lru_cache(maxsize=None)
 def _duration_label(seconds: int) -> str:
     from slokit.windows import format_duration
 
     return format_duration(seconds)
+
+
+_CLOCK = re.compile(r"^time\(\) ([+-]) ([0-9]+)$")
 
 
 class _Compare:
@@ -471,6 +519,9 @@ class _History:
     times: list[int]
     values: list[float]
     prefix: list[float]
+    at: dict[int, float] = field(default_factory=dict)  # the same samples by time
+    # avg_over_time's state (count, mean, compensation) over the 5m subquery steps from 0 up to each one
+    coarse: list[tuple[float, float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -528,6 +579,8 @@ class ServiceModel:
         self._cache_t: int | None = None
         self._rates: dict[tuple[int, int], float | None] = {}
         self._sums: dict[tuple, dict[Labels, float]] = {}
+        self._source_keys: dict[int, tuple[int, ...]] = {}  # id of a source list -> ids of its series' points
+        self._queries: dict[tuple[int, str], list[float]] = {}  # (time, query text) -> what it finds
         self.keep: set[int] = set()
         self.run_slos = self.run_budgets = True
 
@@ -546,7 +599,10 @@ class ServiceModel:
     def _sum_rate(self, sources: list[tuple[Series, Points]], by: tuple[str, ...], t: int,
                   range_s: int) -> dict[Labels, float]:
         self._at(t)
-        sum_key = (tuple(id(p) for _, p in sources), by, range_s)
+        ids = self._source_keys.get(id(sources))
+        if ids is None:
+            ids = self._source_keys[id(sources)] = tuple(id(p) for _, p in sources)
+        sum_key = (ids, by, range_s)
         if sum_key not in self._sums:
             self._sums[sum_key] = self._sum_rate_uncached(sources, by, t, range_s)
         return dict(self._sums[sum_key])
@@ -588,15 +644,11 @@ class ServiceModel:
             h.times.append(t)
             h.values.append(v)
             h.prefix.append(h.prefix[-1] + v)
+            h.at[t] = v
 
     def _base_at(self, record: str, name: str, t: int) -> dict[Labels, float]:
         """The base-window record at evaluation time t, from the history."""
-        out = {}
-        for key, h in self.history.get((record, name), {}).items():
-            i = bisect_right(h.times, t) - 1
-            if i >= 0 and h.times[i] == t:
-                out[key] = h.values[i]
-        return out
+        return {key: h.at[t] for key, h in self.history.get((record, name), {}).items() if t in h.at}
 
     @staticmethod
     def _record(snap: Snapshot, record: str, name: str, values: dict[Labels, float]) -> None:
@@ -630,22 +682,40 @@ class ServiceModel:
         (multiples of 5m in [t - ws, t], closed as in Prometheus 2), each the one recorded at the last
         evaluation at or before the step; the current base rate where the subquery has nothing."""
         base = _duration_label(BASE_WINDOW)
-        step = COARSE_STEP
-        first = -((ws - t) // step) * step  # ceil((t - ws) / step) * step
+        first = -((ws - t) // COARSE_STEP) * COARSE_STEP  # ceil((t - ws) / step) * step
         out = []
         for record in (N.slo_total_rate(base), N.slo_bad_rate(base)):
-            samples: dict[Labels, list[float]] = {}
+            values: dict[Labels, float] = {}
             for key, h in self.history.get((record, src.plan.name), {}).items():
-                for tk in range(max(first, 0), t + 1, step):
-                    e = tk - tk % self.eval_step
-                    i = bisect_right(h.times, e) - 1
-                    if i >= 0 and h.times[i] == e:
-                        samples.setdefault(key, []).append(h.values[i])
-            values = {k: avg_over_time(v) for k, v in samples.items()}
+                mean = self._subquery_mean(h, first, t)
+                if mean is not None:
+                    values[key] = mean
             for key, v in self._base_at(record, src.plan.name, t).items():
                 values.setdefault(key, v)
             out.append(values)
         return out[0], out[1]
+
+    def _subquery_mean(self, h: _History, first: int, t: int) -> float | None:
+        """avg_over_time of h at the subquery's steps from `first` to t (each the sample of the last evaluation
+        at or before it), None if none has one.
+
+        While the window reaches back past 0 (every scenario is shorter than an SLO
+        window), the steps are a prefix of those from 0: their mean is read from the
+        running states kept in h, the same operations in the same order as
+        avg_over_time over the list, so the same bits.
+        """
+        if first > 0 or t < 0:
+            steps = (tk - tk % self.eval_step for tk in range(max(first, 0), t + 1, COARSE_STEP))
+            samples = [h.at[e] for e in steps if e in h.at]
+            return avg_over_time(samples) if samples else None
+        states = h.coarse
+        while len(states) <= t // COARSE_STEP:
+            tk = len(states) * COARSE_STEP
+            e = tk - tk % self.eval_step
+            state = states[-1] if states else (0.0, 0.0, 0.0)
+            states.append(mean_step(*state, h.at[e]) if e in h.at else state)
+        count, mean, c = states[t // COARSE_STEP]
+        return mean + c if count else None
 
     def _bad_of(self, src: _SLOSource, total: dict[Labels, float],
                 events: dict[Labels, float]) -> tuple[dict[Labels, float], dict[Labels, float]]:
@@ -836,7 +906,14 @@ class ServiceModel:
                                      tuple(sorted(annotations.items())), rule.what))
 
     def _query(self, snap: Snapshot, text: str) -> list[float]:
-        clock = re.match(r"^time\(\) ([+-]) ([0-9]+)$", text)
+        """The values an annotation's query finds at snap's time (cached: every alert firing then asks)."""
+        found = self._queries.get((snap.t, text))
+        if found is None:
+            found = self._queries[(snap.t, text)] = self._query_uncached(snap, text)
+        return list(found)
+
+    def _query_uncached(self, snap: Snapshot, text: str) -> list[float]:
+        clock = _CLOCK.match(text)
         if clock:  # promtool's clock starts at 0: time() is the evaluation time in seconds
             offset = int(clock.group(2))
             return [float(snap.t + offset if clock.group(1) == "+" else snap.t - offset)]
