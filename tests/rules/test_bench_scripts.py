@@ -33,3 +33,14 @@ def test_rules_cost_runs_on_two_slos():
     assert float(cells[2].removesuffix(" ms")) > 0 and float(cells[3].removesuffix(" ms")) > 0
     assert cells[5] != "0" and cells[6] != "0"
     assert lines[-1].startswith("summary (Sloth-style / slokit, per SLO) at raw series per SLI 2: eval ")
+
+
+def test_ruletests_model_runs_on_one_service():
+    result = subprocess.run([sys.executable, str(REPO / "bench" / "ruletests_model.py"), "--sizes", "10"],
+                            capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[:3] == ["SLOs", "files", "MB"]
+    cells = lines[1].split()
+    assert cells[0] == "10" and int(cells[1]) > 0 and float(cells[3]) > 0
+    assert lines[-1].startswith("summary at 10 SLOs: rule tests ")

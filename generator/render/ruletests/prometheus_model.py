@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import math
+from array import array
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
@@ -485,6 +486,13 @@ class Snapshot:
 
 
 @functools.lru_cache(maxsize=None)
+def _float(value) -> float:
+    """A plan's number (Decimal, int or float) as the float its text in the rule file reads as (asked at
+    every evaluation, so cached)."""
+    return float(number(value))
+
+
+@functools.lru_cache(maxsize=None)
 def _duration_label(seconds: int) -> str:
     from slokit.windows import format_duration
 
@@ -519,9 +527,14 @@ class _History:
     times: list[int]
     values: list[float]
     prefix: list[float]
-    at: dict[int, float] = field(default_factory=dict)  # the same samples by time
-    # avg_over_time's state (count, mean, compensation) over the 5m subquery steps from 0 up to each one
-    coarse: list[tuple[float, float, float]] = field(default_factory=list)
+    # avg_over_time's state over the 5m subquery steps from 0 up to each one: count, mean, compensation
+    # (doubles in arrays: a scenario of days holds a thousand states per label set)
+    coarse: tuple[array, array, array] = field(default_factory=lambda: (array("d"), array("d"), array("d")))
+
+    def at(self, t: int) -> float | None:
+        """The sample recorded at t, if any."""
+        i = bisect_right(self.times, t) - 1
+        return self.values[i] if i >= 0 and self.times[i] == t else None
 
 
 @dataclass
@@ -580,7 +593,7 @@ class ServiceModel:
         self._rates: dict[tuple[int, int], float | None] = {}
         self._sums: dict[tuple, dict[Labels, float]] = {}
         self._source_keys: dict[int, tuple[int, ...]] = {}  # id of a source list -> ids of its series' points
-        self._queries: dict[tuple[int, str], list[float]] = {}  # (time, query text) -> what it finds
+        self._queries: dict[int, dict[str, list[float]]] = {}  # time -> query text -> what it finds
         self.keep: set[int] = set()
         self.run_slos = self.run_budgets = True
 
@@ -644,11 +657,15 @@ class ServiceModel:
             h.times.append(t)
             h.values.append(v)
             h.prefix.append(h.prefix[-1] + v)
-            h.at[t] = v
 
     def _base_at(self, record: str, name: str, t: int) -> dict[Labels, float]:
         """The base-window record at evaluation time t, from the history."""
-        return {key: h.at[t] for key, h in self.history.get((record, name), {}).items() if t in h.at}
+        out = {}
+        for key, h in self.history.get((record, name), {}).items():
+            v = h.at(t)
+            if v is not None:
+                out[key] = v
+        return out
 
     @staticmethod
     def _record(snap: Snapshot, record: str, name: str, values: dict[Labels, float]) -> None:
@@ -706,15 +723,21 @@ class ServiceModel:
         """
         if first > 0 or t < 0:
             steps = (tk - tk % self.eval_step for tk in range(max(first, 0), t + 1, COARSE_STEP))
-            samples = [h.at[e] for e in steps if e in h.at]
+            samples = [v for v in map(h.at, steps) if v is not None]
             return avg_over_time(samples) if samples else None
-        states = h.coarse
-        while len(states) <= t // COARSE_STEP:
-            tk = len(states) * COARSE_STEP
+        counts, means, cs = h.coarse
+        j = t // COARSE_STEP
+        while len(counts) <= j:
+            tk = len(counts) * COARSE_STEP
             e = tk - tk % self.eval_step
-            state = states[-1] if states else (0.0, 0.0, 0.0)
-            states.append(mean_step(*state, h.at[e]) if e in h.at else state)
-        count, mean, c = states[t // COARSE_STEP]
+            state = (counts[-1], means[-1], cs[-1]) if counts else (0.0, 0.0, 0.0)
+            v = h.at(e)
+            if v is not None:
+                state = mean_step(*state, v)
+            counts.append(state[0])
+            means.append(state[1])
+            cs.append(state[2])
+        count, mean, c = counts[j], means[j], cs[j]
         return mean + c if count else None
 
     def _bad_of(self, src: _SLOSource, total: dict[Labels, float],
@@ -763,7 +786,7 @@ class ServiceModel:
             self._record(snap, N.slo_total_rate(w), slo.name, total)
             self._record(snap, N.slo_bad_rate(w), slo.name, bad)
             totals[w] = total
-        budget = float(number(slo.error_budget))
+        budget = _float(slo.error_budget)
         for w in slo.windows:
             total = totals[w]
             bad = snap.get(N.slo_bad_rate(w), slo.name)
@@ -797,7 +820,7 @@ class ServiceModel:
         for w in sorted({w for w in (*raw_windows, b.window_s) if not uses_raw_counters(w)}):
             usage[w] = self._avg(N.budget_usage_rate(base), b.name, t, w)
             self._record(snap, N.budget_usage_rate(_duration_label(w)), b.name, usage[w])
-        limit = float(number(b.limit))
+        limit = _float(b.limit)
         self._record(snap, N.BUDGET_USED_WINDOW, b.name, {k: v * b.window_s for k, v in usage[b.window_s].items()})
         self._record(snap, N.BUDGET_PROJECTED, b.name, {k: v * b.window_s for k, v in usage[long_s].items()})
         self._record(snap, N.BUDGET_REMAINING, b.name,
@@ -818,7 +841,7 @@ class ServiceModel:
     def _burn_active(self, src: _SLOSource, tier, t: int) -> dict[Labels, float]:
         slo = src.plan
         snap = self._snapshot(t)
-        factor = float(number(tier.burn_factor))
+        factor = _float(tier.burn_factor)
         long_b = snap.get(N.slo_burn_rate(tier.tier.long_window), slo.name)
         short_b = snap.get(N.slo_burn_rate(tier.tier.short_window), slo.name)
         long_total = self._aux[t][slo.name][tier.tier.long_window]
@@ -828,7 +851,7 @@ class ServiceModel:
                 continue
             if slo.min_events_per_hour is not None and slo.min_events_per_hour > 0:
                 if key not in long_total or not _Compare.ge(long_total[key] * 3600,
-                                                            float(number(slo.min_events_per_hour))):
+                                                            _float(slo.min_events_per_hour)):
                     continue
             active[key] = v
         return active
@@ -843,7 +866,7 @@ class ServiceModel:
         self._snapshot(t)
         usage = self._aux[t][b.name]["usage"]
         long_s, short_s = duration_seconds(b.long_window), duration_seconds(b.short_window)
-        limit = float(number(b.limit))
+        limit = _float(b.limit)
         return {k: v * b.window_s for k, v in usage[long_s].items()
                 if _Compare.gt(v * b.window_s, limit) and k in usage[short_s]
                 and _Compare.gt(usage[short_s][k] * b.window_s, limit)}
@@ -855,7 +878,7 @@ class ServiceModel:
     def _budget_exhausted_active(self, src: _BudgetSource, t: int) -> dict[Labels, float]:
         b = src.plan
         used = self._snapshot(t).get(N.BUDGET_USED_WINDOW, b.name)
-        limit = float(number(b.limit))
+        limit = _float(b.limit)
         return {k: v for k, v in used.items() if _Compare.gt(v, limit)}
 
     def _regression_active(self, src: _BudgetSource, t: int) -> dict[Labels, float]:
@@ -866,8 +889,8 @@ class ServiceModel:
         then = t - duration_seconds(b.regression_offset or "1w")
         # The recorded cost per event one offset earlier exists only at an evaluation time.
         before = self._aux_at(then, b.name).get("cpe", {}) if then >= 0 and then % self.eval_step == 0 else {}
-        factor = float(number(b.regression_factor))
-        floor = float(number(b.regression_min_events_per_hour or 0))
+        factor = _float(b.regression_factor)
+        floor = _float(b.regression_min_events_per_hour or 0)
         return {k: v for k, v in cpe.items()
                 if k in before and _Compare.gt(v, factor * before[k])
                 and k in events and _Compare.ge(events[k] * 3600, floor)}
@@ -907,9 +930,10 @@ class ServiceModel:
 
     def _query(self, snap: Snapshot, text: str) -> list[float]:
         """The values an annotation's query finds at snap's time (cached: every alert firing then asks)."""
-        found = self._queries.get((snap.t, text))
+        at = self._queries.setdefault(snap.t, {})
+        found = at.get(text)
         if found is None:
-            found = self._queries[(snap.t, text)] = self._query_uncached(snap, text)
+            found = at[text] = self._query_uncached(snap, text)
         return list(found)
 
     def _query_uncached(self, snap: Snapshot, text: str) -> list[float]:
