@@ -677,12 +677,14 @@ def zero_then_gone(inputs: Inputs) -> Scenario:
                 f'{N.SLO_BUDGET_REMAINING}{{service="{s}"}} != 1',
                 f'{N.SLO_BUDGET_EXHAUSTED}{{service="{s}"}} != 0'] if (s := inputs_service(inputs)) else []
     checks = [
-        Check(8, (N.ALERT_BURN, N.ALERT_NO_DATA), (N.slo_error_ratio("5m"),),
+        # Bad events 0, not absent, while the bad counter does not exist yet (the `or 0 * total` fallback).
+        Check(8, (N.ALERT_BURN, N.ALERT_NO_DATA), (N.slo_bad_rate("5m"), N.slo_error_ratio("5m")),
               tuple((e, []) for e in nan_free)),
         Check(last + 14, (N.ALERT_NO_DATA,)),
         Check(last + 15, (N.ALERT_NO_DATA,)),
     ]
-    return Scenario(f"zero traffic (error ratios 0, not NaN), then every series gone after {last}m: SLONoData",
+    return Scenario(f"zero traffic (bad events 0, not absent; error ratios 0, not NaN), then every series gone "
+                    f"after {last}m: SLONoData",
                     series, checks, last + 15)
 
 
