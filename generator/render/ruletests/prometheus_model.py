@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import functools
 import math
-from array import array
 import re
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal

@@ -551,7 +551,6 @@ SLOW_OVER = (7.3, 6.9, 7.7, 7.1)
 # for its first half, then over it, so what has been used crosses the limit in its second half. The later
 # pairs are the alternatives tried when a printed value lands on a rounding tie.
 EXHAUST_PACES = ((0.85, 1.6), (0.8, 1.5), (0.9, 1.7), (0.75, 1.45))
-EXHAUST_UNDER, EXHAUST_OVER = EXHAUST_PACES[0]
 EXHAUST_HALF = 40
 
 
@@ -975,21 +974,22 @@ def build_tests(service: ServicePlan, catalog: Catalog, semantics: Semantics = P
     rules_file = f"../{N.rules_path(service.service).split('/', 1)[1]}"
     groups: list[dict[str, Any]] = []
     for what, builder in _builders(inputs):
-        found = _first_unambiguous(
-            lambda v, b=builder: [_group_yaml(sc, _run(service, inputs, sc), service, inputs) for sc in b(v)],
-            f"the tests of {what}", notes)
+        found = _first_unambiguous(lambda v, b=builder: _groups(service, inputs, b(v)), f"the tests of {what}", notes)
         groups += found or []
     main = {"rule_files": [rules_file], "evaluation_interval": _duration(STEP), "tests": groups}
     budgets = None
     # Its notes go to the main file: a left-out regression leaves no budgets file to carry them.
-    reg = _first_unambiguous(
-        lambda v: [_group_yaml(sc, _run(service, inputs, sc), service, inputs)
-                   for sc in _one(cost_regression(inputs, service, v))],
-        "the cost regression tests", notes)
+    reg = _first_unambiguous(lambda v: _groups(service, inputs, _one(cost_regression(inputs, service, v))),
+                             "the cost regression tests", notes)
     if reg:
         budgets = {"rule_files": [rules_file], "evaluation_interval": _duration(BUDGET_EVAL_STEP), "tests": reg}
     thresholds = _threshold_tests(service, inputs, rules_file, notes)
     return RuleTests(main, budgets, notes, thresholds)
+
+
+def _groups(service: ServicePlan, inputs: Inputs, scenarios: list[Scenario]) -> list[dict[str, Any]]:
+    """The promtool test groups of the scenarios, their expectations computed by the model."""
+    return [_group_yaml(sc, _run(service, inputs, sc), service, inputs) for sc in scenarios]
 
 
 def _threshold_tests(service: ServicePlan, inputs: Inputs, rules_file: str, notes: list[str]
@@ -1000,7 +1000,7 @@ def _threshold_tests(service: ServicePlan, inputs: Inputs, rules_file: str, note
     def build(v: int) -> dict[int, dict[str, Any]]:
         scenarios, more = tier_scenarios(service, inputs, _VARIANTS[v][0])
         files = {step: {"rule_files": [rules_file], "evaluation_interval": _duration(step),
-                        "tests": [_group_yaml(sc, _run(service, inputs, sc), service, inputs) for sc in group]}
+                        "tests": _groups(service, inputs, group)}
                  for step, group in scenarios.items()}
         notes.extend(more)
         return files
