@@ -172,6 +172,16 @@ class LabelMatch(Strict):
             return []
         return self.not_ if isinstance(self.not_, list) else [self.not_]
 
+    def selects(self, declared: list[str]) -> list[str] | None:
+        """The declared values this match selects, in their order; None for a regex RE2 refuses."""
+        from slokit.promql import compile_regex
+
+        picked = [v for v in declared if v not in self.excluded]
+        if self.regex is None:
+            return picked
+        compiled, _problem = compile_regex(self.regex)
+        return None if compiled is None else [v for v in picked if compiled.fullmatch(v)]
+
 
 # Scope filters a whole service by listed values (dashboards offer them as choices).
 ScopeMatch = dict[LabelName, LabelValue | list[LabelValue]]

@@ -34,7 +34,6 @@ from slokit.promql import (
     Matcher,
     Selector,
     aggregate,
-    compile_regex,
     equals,
     le_regex,
     number,
@@ -442,10 +441,7 @@ def _selections(catalog: Catalog, *matches: Match) -> tuple[str, ...]:
             declared = catalog.labels[label].values if label in catalog.labels else None
             if not isinstance(value, LabelMatch) or declared is None:
                 continue
-            picked = [v for v in declared if v not in value.excluded]
-            if value.regex is not None:
-                regex, _ = compile_regex(value.regex)
-                picked = [v for v in picked if regex is not None and regex.fullmatch(v)]
+            picked = value.selects(declared) or []
             text = " ".join(m.render() for m in regex_matchers(label, value.regex, value.excluded))
             line = f"{text} selects {', '.join(picked)} of the declared values"
             if line not in out:

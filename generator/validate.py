@@ -295,13 +295,7 @@ def _selected(match: object, declared: list[str]) -> list[str] | None:
     if match is None:
         return list(declared)
     if isinstance(match, LabelMatch):
-        selected = list(declared)
-        if match.regex is not None:
-            compiled, _problem = compile_regex(match.regex)
-            if compiled is None:
-                return None
-            selected = [v for v in selected if compiled.fullmatch(v)]
-        return [v for v in selected if v not in match.excluded]
+        return match.selects(declared)
     values = match if isinstance(match, list) else [match]
     return [v for v in declared if v in values]
 
